@@ -1,0 +1,34 @@
+# The two newcomer commands: `make demo` and `make test`. Both create .venv when needed.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test serve bench eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	# torch first and pinned: the local CPU wheel; unpinned torch drags in CUDA.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/briefbot ingest data/articles
+	$(VENV)/bin/briefbot ask "What happened with Geneva?"
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+serve: $(STAMP)
+	$(VENV)/bin/briefbot serve
+
+eval: $(STAMP)
+	$(VENV)/bin/briefbot eval --compare tests/data/sample_questions.jsonl
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf data/index data/state $(VENV)

@@ -1,0 +1,188 @@
+"""The `briefbot` command: ingest, ask, chat, eval, reindex and serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.answer import answer_to_json
+from index.conversation import Conversation
+from index.engine import Engine
+from index.errors import BriefbotError
+from index.records import Answer
+
+__all__ = ["main"]
+
+EXAMPLES = """examples:
+  briefbot ingest data/articles
+  briefbot ask "What happened with Geneva?"
+  briefbot ask --json -k 5 "Who controls rare earth processing?"
+  briefbot ask --json --batch questions.jsonl      # {"id", "query", "history": [...]} per line
+  briefbot chat
+  briefbot eval tests/data/sample_questions.jsonl --compare
+  briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
+  briefbot serve                                   # needs TELEGRAM_BOT_TOKEN
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefbot", description="Cited answers from news briefs.",
+                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="data directory (env BRIEFBOT_DATA_DIR, default data/)")
+    ingest = commands.add_parser("ingest", parents=[common], help="add .txt/.md/.html/.json/.jsonl briefs")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ask = commands.add_parser("ask", parents=[common], help="answer one question (or a batch)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("-k", type=int, default=3, help="passages to show (default 3)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("--batch", type=Path, help="JSONL file of {id, query, history}")
+    commands.add_parser("chat", parents=[common], help="a conversation in the terminal")
+    ev = commands.add_parser("eval", parents=[common], help="Recall@1/5/10 and MRR@10")
+    ev.add_argument("queries", nargs="?", type=Path, help='JSONL of {"query", "gold_ids"}')
+    ev.add_argument("--titles", action="store_true", help="self-supervised: each brief's first Highlight/title")
+    ev.add_argument("--compare", action="store_true", help="dense-only, BM25-only and hybrid side by side")
+    commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model")
+    commands.add_parser("serve", parents=[common], help="run the Telegram bot (long polling)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; engine errors become one-line messages and exit code 1."""
+    args = _parser().parse_args(argv)
+    from bot.config import EngineConfig
+
+    config = EngineConfig()
+    data_dir = args.data_dir or config.data_dir
+    try:
+        if args.command == "serve":
+            from bot.app import serve
+
+            return serve(data_dir)
+        engine = Engine(data_dir, config.model)
+        return COMMANDS[args.command](engine, args)
+    except BriefbotError as error:
+        print(f"briefbot: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _ingest(engine: Engine, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="passage", desc="embedding", disable=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    report = engine.ingest(args.paths, progress)
+    bar.close()
+    print(f"added {len(report.added)} article(s) ({report.chunks} passages), "
+          f"{len(report.duplicates)} duplicate(s) skipped, {report.unchanged_files} unchanged file(s), "
+          f"{len(report.rejected)} rejected")
+    for line in report.duplicates:
+        print(f"  duplicate: {line}")
+    for rejection in report.rejected:
+        print(f"  rejected: {rejection}", file=sys.stderr)
+    return 1 if report.rejected else 0
+
+
+def _ask(engine: Engine, args: argparse.Namespace) -> int:
+    if args.batch:
+        return _ask_batch(engine, args.batch, args.k)
+    if args.question is None:
+        print("briefbot ask: give a QUESTION or --batch FILE", file=sys.stderr)
+        return 2
+    answer, _ = engine.ask(args.question, args.k)
+    print(json.dumps(answer_to_json(answer), ensure_ascii=False) if args.json else render_text(answer))
+    return 0
+
+
+def _ask_batch(engine: Engine, path: Path, k: int) -> int:
+    """One JSON line out per line in, in order; the model is loaded once."""
+    failed = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            conversation = Conversation()
+            for earlier in request.get("history") or []:
+                engine.converse(conversation, str(earlier), k)
+            answer, _ = engine.ask(str(request["query"]), k, conversation)
+            print(json.dumps(answer_to_json(answer, request.get("id")), ensure_ascii=False), flush=True)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            failed += 1
+            print(json.dumps({"id": None, "line": number, "error": f"{path}:{number}: {error}"}), flush=True)
+    return 1 if failed else 0
+
+
+def _chat(engine: Engine, args: argparse.Namespace) -> int:
+    conversation = Conversation()
+    print("Ask about the briefs; follow-ups work (\"more\", \"and terbium?\"). Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("> ")
+        except EOFError:
+            print()
+            return 0
+        print(render_text(engine.converse(conversation, question)))
+
+
+def _eval(engine: Engine, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from index.evaluate import evaluate, load_queries, mode_settings, title_queries
+    from index.retrieve import Retriever
+
+    if not args.queries and not args.titles:
+        print("briefbot eval: give QUERIES.jsonl or --titles", file=sys.stderr)
+        return 2
+    base = engine.retriever
+    queries = load_queries(args.queries) if args.queries else title_queries(base)
+    modes = ["dense", "bm25", "hybrid"] if args.compare else ["hybrid"]
+    for name, modes_used in mode_settings(modes).items():
+        retriever = Retriever(base.snapshot, base.embedder, replace(base.settings, modes=modes_used))
+        print(f"{name:7} {evaluate(retriever, queries).row()}")
+    return 0
+
+
+def _reindex(engine: Engine, args: argparse.Namespace) -> int:
+    from index.ingest import rebuild
+
+    manifest = rebuild(engine.data_dir, engine.embedder)
+    print(f"rebuilt: {manifest.articles} articles, {manifest.count} passages with {manifest.model}")
+    return 0
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reindex": _reindex}
+
+
+def render_text(answer: Answer) -> str:
+    """Plain-text answer for the terminal: passages with the key sentence in »…«, then sources."""
+    if answer.no_answer:
+        return answer.notice or "No answer."
+    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
+    lines = []
+    if answer.resolved_query != answer.query:
+        lines.append(f"(searching for: {answer.resolved_query})")
+    for p in answer.passages:
+        text = p.hit.chunk.text.replace(p.highlight, f"»{p.highlight}«", 1)
+        lines.append(f"{p.rank}. {text} [{numbers[p.hit.citation.article_id]}]\n")
+    lines.append("Sources:")
+    for i, c in enumerate(answer.citations, 1):
+        parts = [c.title, c.source, c.published_at.isoformat() if c.published_at else None,
+                 c.url or (os.path.basename(c.path) if c.path else None)]
+        lines.append(f"[{i}] " + " · ".join(p for p in parts if p))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

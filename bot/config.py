@@ -1,0 +1,63 @@
+"""All configuration, read from the environment (or `.env`) in one place and validated at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+__all__ = ["EngineConfig", "BotConfig"]
+
+_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+
+class EngineConfig(BaseSettings):
+    """What every command needs: where the data lives and which embedding model to use."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), alias="BRIEFBOT_DATA_DIR")
+    model: str | None = Field(None, alias="BRIEFBOT_MODEL")
+
+
+def _int_list(value: object) -> object:
+    if isinstance(value, str):
+        return [int(v) for v in re.split(r"[,\s]+", value.strip()) if v]
+    return value
+
+
+class BotConfig(EngineConfig):
+    """The Telegram side's settings; a missing or malformed token fails here, never echoing it."""
+
+    token: SecretStr = Field(alias="TELEGRAM_BOT_TOKEN")
+    api_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="BRIEFBOT_ADMIN_IDS")
+    allowed_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="BRIEFBOT_ALLOWED_CHAT_IDS")
+    inbox_dir: Path | None = Field(None, alias="BRIEFBOT_INBOX_DIR")
+    poll_seconds: float = Field(60.0, alias="BRIEFBOT_POLL_SECONDS", gt=0)
+    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="BRIEFBOT_FEEDS")
+    max_alert_age_days: int = Field(7, alias="BRIEFBOT_MAX_ALERT_AGE_DAYS", ge=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN.match(value.get_secret_value()):
+            raise ValueError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret, from @BotFather)")
+        return value
+
+    @field_validator("admin_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return _int_list(value)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds(cls, value: object) -> object:
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    @property
+    def inbox(self) -> Path:
+        return self.inbox_dir or self.data_dir / "inbox"

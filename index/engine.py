@@ -1,0 +1,179 @@
+"""The briefing engine: one object the CLI and the bot share (no Telegram types here)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from index.answer import build_answer
+from index.conversation import Conversation, Resolution, Turn, people_in, resolve
+from index.embed import Embedder, load_embedder, model_id_for
+from index.ingest import IngestReport, Progress, ingest_paths
+from index.records import Answer, Article, Chunk, Hit
+from index.retrieve import RetrievalSettings, Retriever, SearchFilter
+from index.store import Snapshot, current_folder
+from index.timeframe import TimeIntent, parse_time
+
+__all__ = ["Engine", "CorpusStats", "MAX_QUESTION_CHARS"]
+
+MAX_QUESTION_CHARS = 1000
+# "latest …" makes recency dominate; any relevant passage of the newest brief wins.
+LATEST_RECENCY_WEIGHT = 0.05
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """What the index holds, for /sources and `briefbot ask` on an empty corpus."""
+
+    articles: int
+    passages: int
+    sources: tuple[tuple[str, int], ...]
+    oldest: date | None
+    newest: date | None
+    model: str
+
+
+class Engine:
+    """Ingest, search and answer over one data directory."""
+
+    def __init__(self, data_dir: Path, model: str | None = None, embedder: Embedder | None = None,
+                 settings: RetrievalSettings | None = None, today: Callable[[], date] = date.today) -> None:
+        self.data_dir = data_dir
+        self.model = model
+        self.model_id = embedder.model_id if embedder else model_id_for(model)
+        self._embedder = embedder
+        self.settings = settings or RetrievalSettings()
+        self.today = today
+        self._retriever: Retriever | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        """Loaded on first use: `ingest` of unchanged files and `/latest` never pay for the model."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.model)
+        return self._embedder
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over the newest generation, reopened when an ingest publishes a new one."""
+        folder = current_folder(self.data_dir)
+        if self._retriever is None or self._retriever.snapshot.folder != folder:
+            old = self._retriever
+            snapshot = Snapshot.open(self.data_dir, self.model_id)
+            self._retriever = Retriever(snapshot, self.embedder, self.settings)
+            if old:
+                old.snapshot.close()
+        return self._retriever
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.retriever.snapshot
+
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
+        """Add new articles from files and folders (see `index.ingest`)."""
+        return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
+
+    def ask(self, question: str, k: int = 3, conversation: Conversation | None = None) -> tuple[Answer, Turn]:
+        """Answer a question, resolving follow-ups against the conversation (which is not modified)."""
+        text = _tidy(question)
+        if not text:
+            return Answer(question, "", notice="Ask a question about the briefs, e.g. “What happened with Geneva?”"), Turn(question, "")
+        resolution = resolve(text, conversation or Conversation(), self.snapshot.lexical.idf)
+        intent, where = self._time_window(resolution)
+        query = intent.query if self.snapshot.lexical.known_terms(intent.query) else (intent.since_topic or intent.query)
+        weight = LATEST_RECENCY_WEIGHT if intent.wants_latest else None
+        if not self.snapshot.lexical.known_terms(query) and (intent.wants_latest or where.active):
+            hits = self._newest_summaries(where, k, resolution.offset)
+        else:
+            hits = self.retriever.search(query, k, resolution.offset, where, weight)
+        answer = build_answer(question, query, hits, self.snapshot.lexical.idf, resolution.offset,
+                              None if hits else _nothing_found(resolution, where))
+        return answer, _turn(question, query, resolution, k, hits, where)
+
+    def converse(self, conversation: Conversation, question: str, k: int = 3) -> Answer:
+        """Ask and remember the turn."""
+        answer, turn = self.ask(question, k, conversation)
+        if turn.resolved_query:
+            conversation.add(turn)
+        return answer
+
+    def _time_window(self, resolution: Resolution) -> tuple[TimeIntent, SearchFilter]:
+        previous = resolution.previous
+        if resolution.kind == "more" and previous:
+            return TimeIntent(resolution.query), SearchFilter(_day(previous.published_from), _day(previous.published_to))
+        intent = parse_time(resolution.query, self.today())
+        where = SearchFilter(intent.published_from, intent.published_to)
+        if intent.since_topic:
+            anchor = self.retriever.search(intent.since_topic, 1)
+            if anchor and anchor[0].citation.published_at:
+                where = SearchFilter(anchor[0].citation.published_at, None, self._articles_after(anchor[0]))
+        return intent, where
+
+    def _articles_after(self, anchor: Hit) -> tuple[str, ...]:
+        rows = self.snapshot.query("SELECT id FROM articles WHERE published_at >= ? AND id != ?",
+                                   [anchor.citation.published_at.isoformat(), anchor.citation.article_id])  # type: ignore[union-attr]
+        return tuple(r[0] for r in rows)
+
+    def _newest_summaries(self, where: SearchFilter, k: int, offset: int) -> list[Hit]:
+        """"What's new?" with no subject: the opening passage of the newest briefs."""
+        condition, params = where.sql()
+        rows = self.snapshot.query(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.seq = c.article_seq WHERE c.position = 0 AND {condition} "
+            "ORDER BY a.published_at DESC, a.seq DESC LIMIT ? OFFSET ?", [*params, k, offset])
+        found = self.snapshot.chunks([r[0] for r in rows])
+        return [Hit(r[0], *found[r[0]], score=0.0, dense_score=0.0, lexical_score=0.0) for r in rows]
+
+    def latest(self, n: int = 5) -> list[Article]:
+        """The newest briefs by publication date (undated ones last, newest ingested first)."""
+        return self.snapshot.articles(order="a.published_at IS NULL, a.published_at DESC, a.seq DESC", limit=n)
+
+    def article(self, article_id: str) -> Article | None:
+        return self.snapshot.article(article_id)
+
+    def context(self, chunk_id: int) -> list[Chunk]:
+        """The passage with its neighbours in the same article, for "show more of this brief"."""
+        rows = self.snapshot.query(
+            "SELECT n.id FROM chunks c JOIN chunks n ON n.article_seq = c.article_seq "
+            "AND n.position BETWEEN c.position - 1 AND c.position + 1 WHERE c.id = ? ORDER BY n.position", [chunk_id])
+        found = self.snapshot.chunks([r[0] for r in rows])
+        return [found[r[0]][0] for r in rows]
+
+    def stats(self) -> CorpusStats:
+        snap = self.snapshot
+        sources = snap.query("SELECT COALESCE(source, 'unknown') AS s, COUNT(*) FROM articles GROUP BY s ORDER BY 2 DESC")
+        oldest, newest = snap.query("SELECT MIN(published_at), MAX(published_at) FROM articles")[0]
+        return CorpusStats(snap.manifest.articles, snap.manifest.count, tuple((r[0], r[1]) for r in sources),
+                           _day(oldest), _day(newest), snap.manifest.model)
+
+
+def _tidy(question: str) -> str:
+    """Strip markup and excess whitespace; a 10,000-character paste is cut to what matters."""
+    text = _TAG.sub(" ", question)
+    return re.sub(r"\s+", " ", text).strip()[:MAX_QUESTION_CHARS]
+
+
+def _day(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _turn(question: str, query: str, resolution: Resolution, k: int, hits: list[Hit], where: SearchFilter) -> Turn:
+    return Turn(
+        question=question, resolved_query=query, offset=resolution.offset, k=k,
+        article_ids=tuple(dict.fromkeys(h.citation.article_id for h in hits)),
+        people=people_in(query, [h.chunk.text for h in hits]),
+        published_from=where.published_from.isoformat() if where.published_from else None,
+        published_to=where.published_to.isoformat() if where.published_to else None)
+
+
+def _nothing_found(resolution: Resolution, where: SearchFilter) -> str:
+    if resolution.kind == "more":
+        return "No more relevant passages for that question."
+    if where.active:
+        return "No brief in that period answers this closely enough."
+    return "Nothing in the briefs answers this closely enough. Try other words, or /latest for the newest briefs."

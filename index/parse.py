@@ -1,0 +1,467 @@
+"""Turn one input file (.txt/.md brief, .html page, .json/.jsonl records) into cleaned Articles."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from index.clean import (
+    find_byline,
+    normalize_whitespace,
+    repair_mojibake,
+    split_furniture,
+    strip_inline_furniture,
+)
+from index.errors import RejectedInput
+from index.records import Article
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "ParsedFile",
+    "parse_file",
+    "content_key",
+    "article_id",
+    "parse_date",
+    "derive_title",
+]
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
+MAX_FILE_BYTES = 20 * 1024 * 1024
+PUBLISHER = "Rare Earth Exchanges"
+_TITLE_MAX = 80
+_TEXT_FIELDS = ("body", "text", "content")
+_MIN_PROSE_WORDS = 8
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """The articles one file yielded, and the records inside it that were rejected."""
+
+    articles: tuple[Article, ...] = ()
+    rejected: tuple[RejectedInput, ...] = ()
+
+
+# ---------------------------------------------------------------------------
+# Keys, ids, dates
+# ---------------------------------------------------------------------------
+
+
+def content_key(text: str) -> str:
+    """Normalised text for deduplication: NFKC, lowercase, word characters only, single spaces."""
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).lower()))
+
+
+def article_id(title: str, body: str) -> str:
+    """Content-derived id: the same article in any format or spacing gets the same id."""
+    return hashlib.sha256(content_key(f"{title}\n{body}").encode("utf-8")).hexdigest()[:16]
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
+_DATE_PATTERNS = [
+    re.compile(r"(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"),
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})"),
+    re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})"),
+]
+
+
+def _date_from_match(match: re.Match[str]) -> date | None:
+    """Build a date from a pattern match, or None if the parts are not a real date."""
+    parts = match.groupdict()
+    month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS.get((parts.get("month") or "").lower())
+    try:
+        return date(int(parts["year"]), month or 0, int(parts["day"]))
+    except ValueError:
+        return None
+
+
+def parse_date(text: str, *, whole: bool = True) -> date | None:
+    """A date from "2025-09-23[T…]", "Sep 23, 2025", "September 23, 2025" or "23 September 2025"."""
+    text = text.strip()
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text) if whole else pattern.search(text)
+        if match and (found := _date_from_match(match)):
+            return found
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Bytes -> text
+# ---------------------------------------------------------------------------
+
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
+_BINARY_REASON = "binary file (not text); convert it to .txt/.html/.json"
+
+
+def _check_size(path: Path) -> None:
+    """Reject unknown extensions and oversized files before reading them."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = " ".join(sorted(SUPPORTED_SUFFIXES))
+        raise RejectedInput(str(path), f"unknown extension '{suffix or '(none)'}'; supported: {shown}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise RejectedInput(str(path), f"file is {_mb(size)} MB, over the {_mb(MAX_FILE_BYTES)} MB limit; split it")
+
+
+def _mb(size: int) -> str:
+    """Megabytes with one decimal when it matters: "80", "20.3"."""
+    return f"{size / 2**20:.1f}".removesuffix(".0")
+
+
+def _looks_binary(raw: bytes) -> bool:
+    """Known binary signatures, NULs, or many control bytes in the first 64 KB."""
+    if raw.startswith(_BINARY_MAGIC):
+        return True
+    head = raw[:65536]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return head.count(0) > len(head) // 100 or controls > len(head) // 10
+
+
+def _declared_charset(raw: bytes) -> str | None:
+    """The charset an HTML page declares in its first 4 KB, if Python knows it."""
+    match = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", raw[:4096], re.IGNORECASE)
+    if not match:
+        return None
+    name = match.group(1).decode("ascii", "ignore").lower()
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """Bytes to str: BOM-marked UTF-16/UTF-8, UTF-8, a declared HTML charset, then cp1252."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 is full of NULs, so it must be recognised before the binary test.
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise RejectedInput(str(path), "starts like UTF-16 but does not decode; save it as UTF-8") from None
+    if _looks_binary(raw):
+        raise RejectedInput(str(path), _BINARY_REASON)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = _declared_charset(raw) if path.suffix.lower() in {".html", ".htm"} else None
+    for codec in [declared, "cp1252"] if declared else ["cp1252"]:
+        try:
+            return raw.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise RejectedInput(str(path), "not valid UTF-8 and not a known legacy encoding")
+
+
+def _read_text(path: Path) -> str:
+    """Checked and decoded text of a file (mojibake repair is left to each format)."""
+    _check_size(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise RejectedInput(str(path), "empty file")
+    text = _decode(raw, path)
+    if not text.strip():
+        raise RejectedInput(str(path), "empty file")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Shared text helpers
+# ---------------------------------------------------------------------------
+
+
+def _clean_line(text: str) -> str:
+    """One line of metadata (title, highlight) without inline furniture or extra spaces."""
+    return normalize_whitespace(strip_inline_furniture(text)).replace("\n", " ")
+
+
+def derive_title(text: str) -> str:
+    """First sentence of the text, cut at a word boundary to at most 80 chars."""
+    first = re.split(r"(?<=[.!?])\s+|\n", text.strip(), maxsplit=1)[0].strip()
+    if len(first) <= _TITLE_MAX:
+        return first
+    cut = first[: _TITLE_MAX - 1].rsplit(" ", 1)[0] if " " in first[: _TITLE_MAX - 1] else first[: _TITLE_MAX - 1]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+_PUBLISHER_MENTION = re.compile(r"\bRare Earth Exchanges\b|\bREEx\b", re.IGNORECASE)
+
+
+def _detect_publisher(text: str) -> str | None:
+    """Rare Earth Exchanges if the page names it (body or furniture); the briefs carry no other mark."""
+    return PUBLISHER if _PUBLISHER_MENTION.search(text) else None
+
+
+# ---------------------------------------------------------------------------
+# .txt / .md briefs
+# ---------------------------------------------------------------------------
+
+_HIGHLIGHTS = re.compile(r"^[#*_\s]*(?:key\s+)?(?:highlights|takeaways|key points)[*_\s]*:?[*_\s]*$", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[•●▪‣◦*\-–]|\d{1,2}[.)])\s+(.+)$")
+# In the body only symbol bullets are unified; numbered lists keep their numbers.
+_BODY_BULLET = re.compile(r"^\s*[•●▪‣◦*\-–]\s+(.+)$")
+_HEADING_MARK = re.compile(r"^#{1,6}\s+|^\*\*(.+)\*\*$")
+_CITATION = re.compile(r"^citation:\s*(.+)$", re.IGNORECASE)
+_DATE_PREFIX = re.compile(r"^(?:published|posted|updated|date)\s*:?\s*(?:on\s+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What the top of a brief says before its body starts."""
+
+    title: str
+    published_at: date | None
+    author: str | None
+    highlights: tuple[str, ...]
+    rest: list[str]
+
+
+def _unmark(line: str) -> str:
+    """A markdown heading or bold line as plain text."""
+    return _HEADING_MARK.sub(lambda m: m.group(1) or "", line.strip()).strip()
+
+
+def _take_highlights(lines: list[str]) -> tuple[tuple[str, ...], list[str]]:
+    """Bullets under a leading "Highlights" heading, and the lines after them."""
+    i = next((k for k, line in enumerate(lines) if line.strip()), len(lines))
+    if i == len(lines) or not _HIGHLIGHTS.match(lines[i]):
+        return (), lines
+    bullets: list[str] = []
+    for k in range(i + 1, len(lines)):
+        match = _BULLET.match(lines[k])
+        if match:
+            bullets.append(_clean_line(match.group(1)))
+        elif lines[k].strip():
+            return tuple(b for b in bullets if b), lines[k:]
+    return tuple(b for b in bullets if b), []
+
+
+def _split_header(lines: list[str], title: str | None = None) -> _Header:
+    """Title (unless given), date/byline lines, and Highlights from the top of a brief."""
+    i = 0
+    if title is None:
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        title = _clean_line(_unmark(lines[i])) if i < len(lines) else ""
+        i += 1
+    published, author = None, None
+    while i < len(lines):
+        line = _unmark(lines[i])
+        if not line:
+            i += 1
+        elif published is None and (found := parse_date(_DATE_PREFIX.sub("", line))):
+            published, i = found, i + 1
+        elif author is None and (name := find_byline(line)):
+            author, i = name, i + 1
+        else:
+            break
+    highlights, rest = _take_highlights(lines[i:])
+    return _Header(title, published, author, highlights, rest)
+
+
+def _pop_citations(lines: list[str]) -> tuple[list[str], date | None]:
+    """Remove "Citation:" lines (metadata about the cited piece) and return the date they give."""
+    kept, cited = [], None
+    for line in lines:
+        match = _CITATION.match(line.strip())
+        if match:
+            cited = cited or parse_date(match.group(1), whole=False)
+        else:
+            kept.append(line)
+    return kept, cited
+
+
+def _body_text(lines: list[str], markdown: bool) -> str:
+    """Body lines as paragraphs, with markdown heading marks and bullet indents removed."""
+    if markdown:
+        lines = [_unmark(line) if _HEADING_MARK.match(line.strip()) else line for line in lines]
+    lines = [f"• {m.group(1)}" if (m := _BODY_BULLET.match(line)) else line for line in lines]
+    return "\n".join(lines)
+
+
+def _parse_brief(path: Path, text: str) -> Article:
+    """A .txt/.md brief: header, highlights, body, furniture."""
+    text = normalize_whitespace(repair_mojibake(text))
+    header = _split_header(text.split("\n"))
+    rest, cited = _pop_citations(header.rest)
+    split = split_furniture(_body_text(rest, path.suffix.lower() == ".md"))
+    if not header.title or not split.body:
+        raise RejectedInput(str(path), "brief has no body text after the title; check the file")
+    return Article(
+        id=article_id(header.title, split.body),
+        title=header.title,
+        body=split.body,
+        highlights=header.highlights,
+        published_at=header.published_at or cited,
+        source=_detect_publisher(text),
+        author=header.author or find_byline(split.furniture),
+        path=str(path),
+    )
+
+
+# ---------------------------------------------------------------------------
+# .html / .htm
+# ---------------------------------------------------------------------------
+
+
+def _parse_html(path: Path, text: str) -> Article:
+    """An HTML page: trafilatura finds the article and its metadata, then the brief rules apply."""
+    import trafilatura  # imported lazily: it is slow to import and only HTML needs it
+
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=True)
+    raw_text = normalize_whitespace(repair_mojibake(getattr(doc, "text", None) or ""))
+    if not raw_text:
+        raise RejectedInput(str(path), "HTML page has no article text")
+    title = _clean_line(repair_mojibake(doc.title or ""))
+    lines = raw_text.split("\n")
+    if title and lines and content_key(lines[0]) == content_key(title):
+        lines = lines[1:]  # trafilatura repeats the <h1> as the first line
+    header = _split_header(lines, title=title or None)
+    rest, cited = _pop_citations(header.rest)
+    # trafilatura puts one paragraph per line; the engine's convention is a blank line between them.
+    split = split_furniture("\n\n".join(line for line in _body_text(rest, False).split("\n") if line))
+    if not any(len(para.split()) >= _MIN_PROSE_WORDS for para in split.body.split("\n")):
+        # The extractor falls back to menus and link lists; without one real paragraph it is not an article.
+        raise RejectedInput(str(path), "HTML page has no article text")
+    title = header.title or derive_title(split.body)
+    return Article(
+        id=article_id(title, split.body),
+        title=title,
+        body=split.body,
+        highlights=header.highlights,
+        published_at=parse_date(doc.date or "", whole=False) or header.published_at or cited,
+        source=(doc.sitename or "").strip() or _detect_publisher(raw_text),
+        author=(doc.author or "").strip() or header.author or find_byline(split.furniture),
+        url=(doc.url or "").strip() or None,
+        path=str(path),
+    )
+
+
+# ---------------------------------------------------------------------------
+# .json / .jsonl
+# ---------------------------------------------------------------------------
+
+
+def _text_field(record: dict[str, Any]) -> str:
+    """The record's text from body/text/content (a list of paragraphs is joined)."""
+    for key in _TEXT_FIELDS:
+        value = record.get(key)
+        if isinstance(value, list):
+            value = "\n\n".join(str(part) for part in value if part)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def _optional_str(value: Any) -> str | None:
+    """A metadata field as a stripped string; lists (several authors) are joined."""
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value if v)
+    if value is None or isinstance(value, (dict, bool)):
+        return None
+    return normalize_whitespace(repair_mojibake(str(value))) or None
+
+
+def _record_date(value: Any) -> date | None:
+    """published_at/date as ISO date, ISO datetime or "Sep 23, 2025"."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return parse_date(value)
+
+
+def _record_article(record: Any, path: Path) -> Article:
+    """One JSON object as an Article; raises RejectedInput (path only) with the reason."""
+    if not isinstance(record, dict):
+        raise RejectedInput(str(path), f"record is a JSON {type(record).__name__}, not an object; wrap it in {{}}")
+    split = split_furniture(normalize_whitespace(repair_mojibake(_text_field(record))))
+    if not split.body:
+        raise RejectedInput(str(path), "record has no text in body/text/content")
+    title = _optional_str(record.get("title"))
+    title = _clean_line(title) if title else derive_title(split.body)
+    raw_id = record.get("id")
+    has_id = raw_id is not None and str(raw_id).strip() != ""
+    return Article(
+        id=str(raw_id).strip() if has_id else article_id(title, split.body),
+        title=title,
+        body=split.body,
+        published_at=_record_date(record.get("published_at", record.get("date"))),
+        source=_optional_str(record.get("source")),
+        author=_optional_str(record.get("author")),
+        url=_optional_str(record.get("url")),
+        path=str(path),
+    )
+
+
+def _parse_json(path: Path, text: str) -> ParsedFile:
+    """A .json file: one object or a list of objects; bad items are rejected, good ones kept."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RejectedInput(str(path), f"invalid JSON ({err.msg}: line {err.lineno} col {err.colno}); fix the file")
+    if not isinstance(data, list):
+        return ParsedFile(articles=(_record_article(data, path),))  # one object: its problem is the file's
+    if not data:
+        raise RejectedInput(str(path), "JSON list holds no records; add objects or remove the file")
+    articles, rejected = [], []
+    for number, record in enumerate(data, start=1):
+        try:
+            articles.append(_record_article(record, path))
+        except RejectedInput as err:
+            rejected.append(RejectedInput(str(path), f"record {number}: {err.reason}"))
+    return ParsedFile(tuple(articles), tuple(rejected))
+
+
+def _parse_jsonl(path: Path, text: str) -> ParsedFile:
+    """A .jsonl file: one object per line; blank lines are skipped, bad lines rejected one by one."""
+    articles, rejected = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            reason = f"invalid JSON ({err.msg}: col {err.colno}); fix or remove the line"
+            rejected.append(RejectedInput(str(path), reason, line=number))
+            continue
+        try:
+            articles.append(_record_article(record, path))
+        except RejectedInput as err:
+            rejected.append(RejectedInput(str(path), err.reason, line=number))
+    return ParsedFile(tuple(articles), tuple(rejected))
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------
+
+
+def parse_file(path: Path) -> ParsedFile:
+    """Parse one input file; whole-file problems raise RejectedInput, bad JSONL lines are listed."""
+    path = Path(path)
+    text = _read_text(path)
+    suffix = path.suffix.lower()
+    if suffix in {".json", ".jsonl"}:
+        return (_parse_json if suffix == ".json" else _parse_jsonl)(path, text)
+    if suffix in {".html", ".htm"}:
+        return ParsedFile(articles=(_parse_html(path, text),))
+    return ParsedFile(articles=(_parse_brief(path, text),))

@@ -1,0 +1,100 @@
+"""Records that flow one way through the engine: Article → Chunk → Hit → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+__all__ = ["Article", "Chunk", "Hit", "Citation", "Passage", "Answer"]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned brief, ready to chunk. `body` excludes the title and the Highlights."""
+
+    id: str
+    title: str
+    body: str
+    highlights: tuple[str, ...] = ()
+    published_at: date | None = None
+    source: str | None = None
+    author: str | None = None
+    url: str | None = None
+    path: str | None = None
+
+    @property
+    def full_text(self) -> str:
+        """Highlights then body: what gets chunked and indexed."""
+        parts = ["\n".join(self.highlights)] if self.highlights else []
+        return "\n\n".join([*parts, self.body])
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article that fits the embedding model in one piece."""
+
+    article_id: str
+    position: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from, as a reader needs it to check the claim."""
+
+    article_id: str
+    title: str
+    source: str | None
+    author: str | None
+    published_at: date | None
+    url: str | None
+    path: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        """JSON-ready dict with an ISO date."""
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "author": self.author,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "url": self.url,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk retrieved for a query, with the evidence that ranked it."""
+
+    chunk_id: int
+    chunk: Chunk
+    citation: Citation
+    score: float
+    dense_score: float
+    lexical_score: float
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A hit as shown to the reader: its rank and its most relevant sentence."""
+
+    rank: int
+    hit: Hit
+    highlight: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The extractive answer to one (resolved) question."""
+
+    query: str
+    resolved_query: str
+    passages: tuple[Passage, ...] = ()
+    offset: int = 0
+    notice: str | None = None
+    citations: tuple[Citation, ...] = field(default=())
+
+    @property
+    def no_answer(self) -> bool:
+        return not self.passages

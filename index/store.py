@@ -1,0 +1,302 @@
+"""The saved index: immutable generation folders swapped in atomically through a symlink.
+
+data_dir/index/
+    current -> gen-00000007      the only thing readers follow; replaced with one rename
+    gen-00000007/
+        manifest.json            model, dimension, counts, format: written last
+        meta.sqlite              articles and chunks (chunk id == vector id)
+        vectors.faiss
+        bm25/
+A writer builds the next generation in a temporary folder and swaps `current` only when
+everything is on disk, so a crash or kill mid-write leaves the previous index in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import IndexMismatchError, IndexMissingError
+from index.lexical import LexicalIndex
+from index.records import Article, Chunk, Citation
+from index.vectors import FaissFlatIndex
+
+__all__ = ["Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_MANIFEST = "manifest.json"
+_META = "meta.sqlite"
+_KEEP_OLD_GENERATIONS = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, body TEXT NOT NULL,
+    highlights TEXT NOT NULL, published_at TEXT, source TEXT, author TEXT, url TEXT, path TEXT,
+    content_key TEXT NOT NULL UNIQUE, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, article_seq INTEGER NOT NULL REFERENCES articles(seq),
+    position INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_seq, position);
+CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published_at);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
+"""
+
+
+def index_root(data_dir: Path) -> Path:
+    return data_dir / "index"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a generation folder holds; a reader refuses a folder that does not match its model."""
+
+    format_version: int
+    model: str
+    dimension: int
+    count: int
+    articles: int
+    generation: int
+    precision: str = "float32"
+    vector_index: str = "flat"
+    created_at: str = ""
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        return cls(**json.loads((folder / _MANIFEST).read_text()))
+
+    def write(self, folder: Path) -> None:
+        _write_durably(folder / _MANIFEST, json.dumps(asdict(self), indent=2).encode())
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article accepted for indexing, with its chunks and their vectors."""
+
+    article: Article
+    content_key: str
+    chunks: tuple[Chunk, ...]
+
+
+class Snapshot:
+    """A read-only view of one generation; stays valid while newer generations are written."""
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        # immutable=1: the file never changes once published, so SQLite can skip locking.
+        self._db = sqlite3.connect(f"file:{folder / _META}?immutable=1", uri=True, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self.vectors = FaissFlatIndex.load(folder)
+        self.lexical = LexicalIndex.load(folder, manifest.count)
+        if self.vectors.count != manifest.count:
+            raise IndexMismatchError(
+                f"index at {folder} is inconsistent: manifest says {manifest.count} passages, "
+                f"vectors hold {self.vectors.count}; rebuild it with `briefbot reindex`"
+            )
+
+    @classmethod
+    def open(cls, data_dir: Path, model_id: str | None = None, dimension: int | None = None) -> Snapshot:
+        """The current generation; a model/dimension/format mismatch fails with what to do."""
+        folder = current_folder(data_dir)
+        if folder is None:
+            raise IndexMissingError(f"no index in {data_dir}; build one with `briefbot ingest --data-dir {data_dir} PATH`")
+        manifest = Manifest.read(folder)
+        check_compatible(manifest, folder, model_id, dimension)
+        return cls(folder, manifest)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, tuple[Chunk, Citation]]:
+        """Chunks by id with their article's citation."""
+        if not len(ids):
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.query(
+            f"SELECT c.id AS chunk_id, c.position, c.text, a.* FROM chunks c JOIN articles a ON a.seq = c.article_seq "
+            f"WHERE c.id IN ({marks})", [int(i) for i in ids])
+        return {r["chunk_id"]: (Chunk(r["id"], r["position"], r["text"]), citation_from_row(r)) for r in rows}
+
+    def chunk_ids(self, where: str, params: Sequence[object] = ()) -> np.ndarray:
+        """Ids of chunks whose article matches an SQL condition on `a`."""
+        rows = self.query(f"SELECT c.id FROM chunks c JOIN articles a ON a.seq = c.article_seq WHERE {where}", params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def article(self, article_id: str) -> Article | None:
+        rows = self.query("SELECT * FROM articles WHERE id = ?", [article_id])
+        return article_from_row(rows[0]) if rows else None
+
+    def articles(self, where: str = "1", params: Sequence[object] = (), order: str = "seq", limit: int = -1) -> list[Article]:
+        rows = self.query(f"SELECT * FROM articles a WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit])
+        return [article_from_row(r) for r in rows]
+
+    def has_content(self, content_key: str) -> bool:
+        return bool(self.query("SELECT 1 FROM articles WHERE content_key = ?", [content_key]))
+
+    def has_article_id(self, article_id: str) -> bool:
+        return bool(self.query("SELECT 1 FROM articles WHERE id = ?", [article_id]))
+
+    def file_fingerprint(self, path: str) -> str | None:
+        rows = self.query("SELECT fingerprint FROM files WHERE path = ?", [path])
+        return rows[0][0] if rows else None
+
+
+def citation_from_row(row: sqlite3.Row) -> Citation:
+    return Citation(
+        article_id=row["id"], title=row["title"], source=row["source"], author=row["author"],
+        published_at=_date(row["published_at"]), url=row["url"], path=row["path"])
+
+
+def article_from_row(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"], title=row["title"], body=row["body"], highlights=tuple(json.loads(row["highlights"])),
+        published_at=_date(row["published_at"]), source=row["source"], author=row["author"],
+        url=row["url"], path=row["path"])
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def check_compatible(manifest: Manifest, folder: Path, model_id: str | None, dimension: int | None) -> None:
+    """Fail loudly, saying how to fix it, when an index cannot serve the configured model."""
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index at {folder} has format version {manifest.format_version}, this briefbot reads {FORMAT_VERSION}; "
+            "rebuild it with `briefbot reindex`")
+    if model_id is not None and (manifest.model != model_id or (dimension and manifest.dimension != dimension)):
+        raise IndexMismatchError(
+            f"index at {folder} was built with model '{manifest.model}' ({manifest.dimension}-d) but the configured "
+            f"model is '{model_id}' ({dimension}-d); rebuild it with `briefbot reindex` or set BRIEFBOT_MODEL back")
+
+
+def current_folder(data_dir: Path) -> Path | None:
+    link = index_root(data_dir) / "current"
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time per data dir (ingest CLI, the bot's inbox poller)."""
+    root = index_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_generation(
+    data_dir: Path, base: Snapshot | None, new: Sequence[NewArticle], vectors: np.ndarray,
+    files: dict[str, str], model_id: str, dimension: int,
+) -> Manifest:
+    """Publish base + new articles as the next generation. Call under `writer_lock`."""
+    root = index_root(data_dir)
+    _remove_stale_temporaries(root)
+    tmp = root / f"tmp-{os.getpid()}-{time.monotonic_ns()}"
+    tmp.mkdir()
+    db = _copy_meta(base, tmp / _META)
+    _insert(db, new, files)
+    texts = [r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")]
+    n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    db.close()
+    index = FaissFlatIndex.load(base.folder) if base else FaissFlatIndex(dimension)
+    index.add(vectors.reshape(-1, dimension))
+    index.save(tmp)
+    LexicalIndex.build(texts).save(tmp)
+    generation = 1 + max((int(p.name[4:]) for p in root.glob("gen-*")), default=0)
+    manifest = Manifest(FORMAT_VERSION, model_id, dimension, index.count, n_articles, generation,
+                        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    manifest.write(tmp)
+    _fsync_tree(tmp)
+    final = root / f"gen-{generation:08d}"
+    os.replace(tmp, final)
+    _point_current(root, final)
+    _remove_old_generations(root, keep=final)
+    return manifest
+
+
+def _copy_meta(base: Snapshot | None, target: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(target)
+    if base is not None:
+        source = sqlite3.connect(f"file:{base.folder / _META}?mode=ro", uri=True)
+        source.backup(db)
+        source.close()
+    db.executescript(_SCHEMA)
+    return db
+
+
+def _insert(db: sqlite3.Connection, new: Sequence[NewArticle], files: dict[str, str]) -> None:
+    next_chunk = db.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM chunks").fetchone()[0]
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with db:
+        for item in new:
+            a = item.article
+            seq = db.execute(
+                "INSERT INTO articles (id, title, body, highlights, published_at, source, author, url, path, "
+                "content_key, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (a.id, a.title, a.body, json.dumps(list(a.highlights)), a.published_at.isoformat() if a.published_at else None,
+                 a.source, a.author, a.url, a.path, item.content_key, now)).lastrowid
+            for chunk in item.chunks:
+                db.execute("INSERT INTO chunks (id, article_seq, position, text) VALUES (?,?,?,?)",
+                           (next_chunk, seq, chunk.position, chunk.text))
+                next_chunk += 1
+        db.executemany("INSERT OR REPLACE INTO files (path, fingerprint) VALUES (?, ?)", files.items())
+
+
+def _point_current(root: Path, target: Path) -> None:
+    link = root / "current.tmp"
+    link.unlink(missing_ok=True)
+    link.symlink_to(target.name)
+    os.replace(link, root / "current")
+    _fsync_dir(root)
+
+
+def _remove_old_generations(root: Path, keep: Path) -> None:
+    # The previous generation stays so a reader that resolved `current` a moment ago can still open it.
+    generations = sorted(p for p in root.glob("gen-*") if p != keep)
+    for old in generations[: max(0, len(generations) - _KEEP_OLD_GENERATIONS)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_stale_temporaries(root: Path) -> None:
+    for tmp in root.glob("tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)

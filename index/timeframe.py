@@ -1,0 +1,90 @@
+"""Time words in questions: "latest", "this week", "since May 2025", "since Geneva"."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+__all__ = ["TimeIntent", "parse_time"]
+
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
+    m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
+_MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|news)\b", re.I)
+_UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+@dataclass(frozen=True)
+class TimeIntent:
+    """The question without its time phrase, and the window or ordering the phrase asked for."""
+
+    query: str
+    published_from: date | None = None
+    published_to: date | None = None
+    wants_latest: bool = False
+    since_topic: str | None = None
+
+
+def _relative(today: date) -> list[tuple[re.Pattern[str], object]]:
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return [
+        (re.compile(r"\btoday\b", re.I), (today, None)),
+        (re.compile(r"\byesterday\b", re.I), (today - timedelta(days=1), today - timedelta(days=1))),
+        (re.compile(r"\bthis week\b", re.I), (monday, None)),
+        (re.compile(r"\blast week\b", re.I), (monday - timedelta(days=7), monday - timedelta(days=1))),
+        (re.compile(r"\bthis month\b", re.I), (first, None)),
+        (re.compile(r"\blast month\b", re.I), (last_month_end.replace(day=1), last_month_end)),
+        (re.compile(r"\bthis year\b", re.I), (today.replace(month=1, day=1), None)),
+    ]
+
+
+def _absolute_date(text: str) -> tuple[date, date] | None:
+    """A date phrase → the (first, last) day it covers."""
+    text = text.strip().rstrip("?.!,").strip()
+    for fmt in ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%d %B %Y", "%b %d %Y"):
+        try:
+            day = datetime.strptime(text.replace("Sept", "Sep"), fmt).date()
+            return day, day
+        except ValueError:
+            pass
+    month = re.fullmatch(rf"({_MONTH})\s+(\d{{4}})", text, re.I)
+    if month:
+        year, number = int(month.group(2)), _MONTHS[month.group(1).lower().rstrip(".")]
+        return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+    if re.fullmatch(r"(19|20)\d\d", text):
+        return date(int(text), 1, 1), date(int(text), 12, 31)
+    return None
+
+
+def parse_time(question: str, today: date) -> TimeIntent:
+    """Find one time phrase; the rest of the question is what to search for."""
+    for pattern, (start, end) in _relative(today):  # type: ignore[misc]
+        if pattern.search(question):
+            return TimeIntent(_clean(pattern.sub(" ", question)), start, end)
+    span = re.search(r"\b(?:in the )?(?:past|last) (\d+) (day|week|month|year)s?\b", question, re.I)
+    if span:
+        days = int(span.group(1)) * _UNITS[span.group(2).lower()]
+        return TimeIntent(_clean(question[: span.start()] + question[span.end():]), today - timedelta(days=days))
+    dated = re.search(rf"\bsince ({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d|(?:19|20)\d\d)\b",
+                      question, re.I)
+    if dated and (window := _absolute_date(dated.group(1))):
+        return TimeIntent(_clean(question[: dated.start()] + question[dated.end():]), window[0])
+    since = re.search(r"\bsince (?:the )?(.+?)(?:[?.!,]|$)", question, re.I)
+    if since:
+        rest = _clean(question[: since.start()] + question[since.end():])
+        return TimeIntent(rest, since_topic=since.group(1).strip())
+    within = re.search(rf"\b(?:in|during) ((?:{_MONTH}\s+)?(?:19|20)\d\d)\b", question, re.I)
+    if within and (window := _absolute_date(within.group(1))):
+        return TimeIntent(_clean(question[: within.start()] + question[within.end():]), *window)
+    latest = _LATEST.search(question)
+    if latest:
+        return TimeIntent(_clean(_LATEST.sub(" ", question)), wants_latest=True)
+    return TimeIntent(question)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" ,")

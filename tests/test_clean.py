@@ -1,0 +1,170 @@
+"""Tests for index.clean: mojibake repair, whitespace and site-furniture removal."""
+
+from __future__ import annotations
+
+import ftfy
+import pytest
+
+from index.clean import (
+    find_byline,
+    normalize_whitespace,
+    repair_mojibake,
+    split_furniture,
+    strip_furniture,
+    strip_inline_furniture,
+)
+
+THAI = "ภาษาไทย สวัสดีครับ"
+PROSE = "Lynas said on Thursday that it had produced its first heavy rare earth oxide at the Kuantan plant in Malaysia."
+
+
+# --- mojibake ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("broken", "fixed"),
+    [
+        ("โ€œI donโ€™t thinkโ€ฆ", "“I don’t think…"),
+        ("U.S.โ€“China", "U.S.–China"),
+        ("petroleumโ€”stockpiling", "petroleum—stockpiling"),
+        ("ยฉ 2025", "© 2025"),
+        ("cafรฉ", "café"),
+        ("smile ๐Ÿ˜€ ok", "smile 😀 ok"),
+    ],
+)
+def test_repairs_utf8_read_as_thai_cp874(broken: str, fixed: str) -> None:
+    assert repair_mojibake(broken) == fixed
+
+
+def test_ftfy_alone_does_not_repair_thai_mojibake() -> None:
+    # Documents why repair_mojibake has its own cp874 pass.
+    assert "โ€œ" in ftfy.fix_text("โ€œI donโ€™t think")
+
+
+def test_mis_decoded_nbsp_becomes_plain_space() -> None:
+    assert repair_mojibake("tab). ย\u00a0Beijing") == "tab).  Beijing"
+    assert repair_mojibake("tab). ย Beijing") == "tab).  Beijing"
+
+
+def test_right_quote_that_lost_its_last_byte() -> None:
+    # E2 80 9D: byte 9D is undefined in cp1252, so only "โ€" survives in the file.
+    assert repair_mojibake("the question.โ€ This") == "the question.” This"
+
+
+def test_genuine_thai_is_unchanged() -> None:
+    assert repair_mojibake(THAI) == THAI
+    # "รก" and "ไกก" are valid UTF-8 when re-encoded, but they are Thai words here.
+    for word in ("กรกฎาคม รก", "ไกก ไทย", "ภาษาไทย “quoted” …"):
+        assert repair_mojibake(word) == word
+
+
+def test_thai_mixed_with_mojibake() -> None:
+    text = f"{THAI} and โ€œquotedโ€\x9d text, ยฉ 2025. กรกฎาคม"
+    assert repair_mojibake(text) == f"{THAI} and “quoted” text, © 2025. กรกฎาคม"
+
+
+def test_ftfy_cases_and_curly_quotes_kept() -> None:
+    assert repair_mojibake("â€œhelloâ€\x9d donâ€™t") == "“hello” don’t"
+    assert repair_mojibake("café “curly” ‘single’") == "café “curly” ‘single’"
+
+
+def test_clean_text_is_unchanged() -> None:
+    text = "Neodymium–praseodymium (NdPr) oxide rose 3% — “a signal”, analysts said…"
+    assert repair_mojibake(text) == text
+
+
+# --- whitespace -------------------------------------------------------------
+
+
+def test_normalize_whitespace() -> None:
+    text = "  A\u00a0 b\t\tc \x07\r\nline two\n\n\n\n\npara\u200b two  "
+    assert normalize_whitespace(text) == "A b c\nline two\n\npara two"
+
+
+# --- furniture ---------------------------------------------------------------
+
+
+def test_inline_furniture() -> None:
+    text = "Per the WSJ (opens in a new tab), exports fell.<!-- wp:paragraph -->\n©!-- /wp:paragraph -->"
+    assert strip_inline_furniture(text) == "Per the WSJ, exports fell.\n"
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "Recent Reex News",
+        "Recent Posts",
+        "Related Articles",
+        "Latest Rare Earth News",
+        "Share this:",
+        "Spread the word:",
+        "Subscribe to our newsletter",
+        "Straight Into Your Inbox",
+        "Leave a Reply",
+        "0 Comments",
+        "12 comments",
+        "Submit a Comment",
+        "Your email address will not be published. Required fields are marked *",
+        "CATEGORIES: , , ,",
+        "Tags: lynas, malaysia",
+        "Search",
+        "About Rare Earth Exchanges",
+        "About the Author",
+        "© 2025 Rare Earth Exchanges. All rights reserved.",
+    ],
+)
+def test_zone_markers_end_the_body(marker: str) -> None:
+    text = f"{PROSE}\n\n{marker}\n\nSome link title\n\nMore furniture text here."
+    split = split_furniture(text)
+    assert split.body == PROSE
+    assert split.furniture.startswith(marker.split()[0])
+    assert "Some link title" in split.furniture
+
+
+def test_author_box_after_body_is_furniture() -> None:
+    text = f"{PROSE}\n\nBy Daniel\n\nInspired to launch the site due to a passion for geology."
+    split = split_furniture(text)
+    assert split.body == PROSE
+    assert find_byline(split.furniture) == "Daniel"
+
+
+def test_about_company_boilerplate_is_furniture() -> None:
+    text = f"{PROSE}\n\nAbout Acme Metals\n\nAcme Metals is a producer of separated oxides."
+    assert strip_furniture(text) == PROSE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Shares of Lynas rose 4% after the announcement.",
+        "By The Numbers",
+        "About the Deal",
+        "Searching for supply outside China",
+        "Twitter users reacted with alarm.",
+        "REEx View: The Vital Missing Key",
+    ],
+)
+def test_body_lines_that_resemble_markers_are_kept(line: str) -> None:
+    text = f"{PROSE}\n\n{line}\n\nThe deal covers three mines in the south."
+    assert strip_furniture(text) == text
+
+
+def test_short_body_still_ends_at_the_zone() -> None:
+    text = "Exports fell 5% in May.\n\nLeave a Reply\n\nYour name here\n\nPost Comment"
+    assert strip_furniture(text) == "Exports fell 5% in May."
+
+
+def test_copyright_heading_in_body_is_kept() -> None:
+    text = f"{PROSE}\n\nCopyright and Patents in Magnet Making\n\nPatents matter."
+    assert strip_furniture(text) == text
+
+
+def test_marker_before_the_body_drops_only_that_line() -> None:
+    assert strip_furniture(f"Search\n\n{PROSE}\n\nSecond paragraph.") == f"{PROSE}\n\nSecond paragraph."
+
+
+def test_find_byline() -> None:
+    assert find_byline("x\nBy Daniel\ny") == "Daniel"
+    assert find_byline("Written by Maria Lopez") == "Maria Lopez"
+    assert find_byline("By The Numbers") is None
+    assert find_byline("by contrast, exports fell") is None
