@@ -17,12 +17,14 @@ _MORE = re.compile(
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
-# Capitalised runs of two or three words ("Jamieson Greer", "Adam Smith"); places and
+# Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and
 # institutions also match, so speech verbs nearby decide between candidates.
-_NAME = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+){1,2})\b")
+_NAME = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
 _NOT_NAMES = {"The", "This", "That", "These", "While", "However", "According", "Rare", "Earth", "Exchanges",
               "Trade", "Representative", "President", "Department", "Big", "Beautiful", "Bill", "Wall", "Street",
-              "Journal", "South", "North", "New", "United", "States", "House", "White", "Mesa", "Market", "Why"}
+              "Journal", "South", "North", "New", "United", "States", "House", "White", "Mesa", "Market", "Why",
+              "Did", "Does", "Do", "What", "Who", "When", "Where", "How", "Is", "Was", "Has", "Have", "Can", "Will",
+              "Tell", "Show", "And"}
 _SPEECH = re.compile(r"\b(said|says|stated|told|admitted|noted|warned|argued|added)\b")
 
 
@@ -141,5 +143,5 @@ def _names(text: str) -> list[str]:
     for match in _NAME.finditer(text):
         words = [w for w in match.group(1).split() if w not in _NOT_NAMES]
         if len(words) >= 2:
-            names.append(" ".join(words))
+            names.append(" ".join(words[-3:]))
     return names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -62,11 +62,10 @@ class Engine:
         """The retriever over the newest generation, reopened when an ingest publishes a new one."""
         folder = current_folder(self.data_dir)
         if self._retriever is None or self._retriever.snapshot.folder != folder:
-            old = self._retriever
+            # The old snapshot is not closed here: another thread may still be reading it;
+            # its files stay readable until garbage collection closes them.
             snapshot = Snapshot.open(self.data_dir, self.model_id)
             self._retriever = Retriever(snapshot, self.embedder, self.settings)
-            if old:
-                old.snapshot.close()
         return self._retriever
 
     @property
@@ -84,15 +83,19 @@ class Engine:
             return Answer(question, "", notice="Ask a question about the briefs, e.g. “What happened with Geneva?”"), Turn(question, "")
         resolution = resolve(text, conversation or Conversation(), self.snapshot.lexical.idf)
         intent, where = self._time_window(resolution)
-        query = intent.query if self.snapshot.lexical.known_terms(intent.query) else (intent.since_topic or intent.query)
+        subject = self.snapshot.lexical.subject_terms
+        query = intent.query if subject(intent.query) else (intent.since_topic or intent.query)
         weight = LATEST_RECENCY_WEIGHT if intent.wants_latest else None
-        if not self.snapshot.lexical.known_terms(query) and (intent.wants_latest or where.active):
+        if not subject(query) and (intent.wants_latest or where.active):
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
             hits = self.retriever.search(query, k, resolution.offset, where, weight)
         answer = build_answer(question, query, hits, self.snapshot.lexical.idf, resolution.offset,
                               None if hits else _nothing_found(resolution, where))
-        return answer, _turn(question, query, resolution, k, hits, where)
+        turn = _turn(question, query, resolution, k, hits, where)
+        if resolution.kind == "more" and resolution.previous:
+            turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
+        return answer, turn
 
     def converse(self, conversation: Conversation, question: str, k: int = 3) -> Answer:
         """Ask and remember the turn."""

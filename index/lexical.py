@@ -16,7 +16,13 @@ LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
 _TOKEN = re.compile(r"(?u)\w\w+%?|\d+%")
 _STEMMER = Stemmer.Stemmer("english")
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
+# bm25s's list is short (33 words); questions are full of pronouns and auxiliaries it keeps.
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
+    "about after again all also am any because been before being between both can could did do does doing down "
+    "during each few from further had has have having he her here hers herself him himself his how i its itself "
+    "just me more most my myself nor now only other our ours out over own same she should so some than them "
+    "themselves those through too under until up very we were what when where which while who whom why would "
+    "you your yours".split())
 # Words that frame a question rather than name its subject; a passage need not contain them.
 _QUESTION_TERMS = frozenset(_STEMMER.stemWords(
     "say said says tell told happen happened think mean explain know latest news new update going did does".split()))
@@ -53,6 +59,10 @@ class LexicalIndex:
         """The query's terms that occur in the corpus."""
         vocab = self._model.vocab_dict
         return [t for t in tokenize(text) if t in vocab]
+
+    def subject_terms(self, text: str) -> list[str]:
+        """Known terms that name a subject, not the question's framing ("what happened", "news")."""
+        return [t for t in self.known_terms(text) if t not in _QUESTION_TERMS]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (0 when unknown)."""

@@ -1,0 +1,108 @@
+"""The engine end to end with the real all-MiniLM-L6-v2 model and real FAISS on the sample briefs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from index.conversation import Conversation
+from index.embed import Embedder
+from index.engine import Engine
+from tests.conftest import SAMPLE_TODAY, copy_index
+
+pytestmark = pytest.mark.integration
+
+GENEVA = "Has U.S.-China Trade Truce Faltered Over Rare Earths?"
+MEETINGS = "U.S.-China Rare Earth Dispute: Meetings Without Movement"
+FURNITURE = re.compile(r"Submit a Comment|Straight Into Your Inbox|Recent Reex News|Leave a Reply|opens in a new tab|"
+                       r"wp:paragraph|Spread the word|Your email address|Thanks for subscribing", re.I)
+MOJIBAKE = re.compile(r"โ€|ย|â€|Ã")
+
+
+def _titles(engine: Engine, question: str, conversation: Conversation | None = None) -> list[str]:
+    answer, _ = engine.ask(question, conversation=conversation)
+    return [p.hit.citation.title for p in answer.passages]
+
+
+def test_geneva_question_cites_the_geneva_brief(real_engine: Engine) -> None:
+    answer, _ = real_engine.ask("What happened with Geneva?")
+    assert answer.passages and answer.passages[0].hit.citation.title == GENEVA
+    assert "Geneva" in answer.passages[0].highlight
+    citation = answer.citations[0]
+    assert (citation.source, citation.path) == ("Rare Earth Exchanges", str(Path(citation.path or "")))
+
+
+def test_names_and_numbers_are_found(real_engine: Engine) -> None:
+    for question, needle in [("REMX", "REMX"), ("85%", "85%"), ("What did Adam Smith say?", "resolved the rare earth")]:
+        answer, _ = real_engine.ask(question)
+        assert answer.passages and needle in answer.passages[0].hit.chunk.text, question
+
+
+def test_meetings_brief_is_clean_and_dated(real_engine: Engine) -> None:
+    answer, _ = real_engine.ask("Did the House delegation resolve the rare earth question in Beijing?")
+    top = answer.passages[0]
+    assert top.hit.citation.title == MEETINGS and str(top.hit.citation.published_at) == "2025-09-23"
+    assert "“I don’t think we resolved the rare earth question." in top.hit.chunk.text
+    everything = real_engine.snapshot.query("SELECT group_concat(text, ' ') FROM chunks")[0][0]
+    assert not MOJIBAKE.search(everything)
+
+
+def test_furniture_is_never_indexed_nor_cited(real_engine: Engine) -> None:
+    everything = real_engine.snapshot.query("SELECT group_concat(text, ' ') FROM chunks")[0][0]
+    assert not FURNITURE.search(everything)
+    for question in ["subscribe to the newsletter", "leave a comment", "recent news", "Straight into your inbox"]:
+        answer, _ = real_engine.ask(question)
+        assert not any(FURNITURE.search(p.hit.chunk.text) for p in answer.passages)
+
+
+def test_off_topic_questions_get_an_honest_no(real_engine: Engine) -> None:
+    for question in ["recipe for lasagna", "who won the football world cup", "weather in Paris tomorrow"]:
+        answer, _ = real_engine.ask(question)
+        assert answer.no_answer and answer.notice, question
+
+
+def test_top_three_are_not_near_copies(real_engine: Engine, real_embedder: Embedder) -> None:
+    answer, _ = real_engine.ask("China rare earth export licenses")
+    vectors = real_embedder.embed([p.hit.chunk.text for p in answer.passages])
+    similarity = vectors @ vectors.T
+    assert len(answer.passages) == 3 and (similarity[~(similarity > 0.999)] < 0.92).all()
+
+
+def test_follow_ups_resolve_from_history(real_engine: Engine) -> None:
+    conversation = Conversation()
+    real_engine.converse(conversation, "What happened with Geneva?")
+    said = real_engine.converse(conversation, "what did he say?")
+    assert "Greer" in said.resolved_query
+    assert any("Greer" in p.hit.chunk.text and "“" in p.highlight for p in said.passages)
+    conversation = Conversation()
+    first = real_engine.converse(conversation, "China rare earth export licenses")
+    more = real_engine.converse(conversation, "more")
+    assert more.passages and {p.hit.chunk_id for p in more.passages}.isdisjoint(p.hit.chunk_id for p in first.passages)
+    conversation = Conversation()
+    real_engine.converse(conversation, "What happened to dysprosium prices?")
+    swapped = real_engine.converse(conversation, "and terbium?")
+    assert "terbium" in swapped.resolved_query and "terbium" in swapped.passages[0].hit.chunk.text
+
+
+def test_time_words_filter_by_publication_date(real_engine: Engine) -> None:
+    this_week = _titles(real_engine, "rare earth dispute this week")  # today is 2025-09-26 in these tests
+    assert set(this_week) == {MEETINGS}
+    assert _titles(real_engine, "rare earths in May 2025") == []
+    since = _titles(real_engine, "what happened since Sep 20, 2025?")
+    assert set(since) == {MEETINGS}
+
+
+def test_newer_brief_wins_a_near_tie(real_index_dir: Path, real_embedder: Embedder, tmp_path: Path) -> None:
+    data = copy_index(real_index_dir, tmp_path / "data")
+    older = "Lynas opened a heavy rare earth separation plant in Texas, the company said on Monday. " * 3
+    newer = "Lynas opened its heavy rare earth separation plant in Texas, the company said on Tuesday. " * 3
+    (tmp_path / "old.json").write_text(f'{{"id": "old", "title": "Lynas Texas plant", "body": "{older}", "date": "2025-06-01"}}')
+    (tmp_path / "new.json").write_text(f'{{"id": "new", "title": "Lynas Texas plant", "body": "{newer}", "date": "2025-09-01"}}')
+    engine = Engine(data, embedder=real_embedder, today=lambda: SAMPLE_TODAY)
+    engine.ingest([tmp_path / "old.json", tmp_path / "new.json"])
+    answer, _ = engine.ask("Lynas Texas separation plant")
+    assert answer.passages[0].hit.citation.article_id == "new"
+    latest, _ = engine.ask("latest on Lynas")
+    assert latest.passages[0].hit.citation.article_id == "new"
