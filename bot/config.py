@@ -17,7 +17,8 @@ _TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 class EngineConfig(BaseSettings):
     """What every command needs: where the data lives and which embedding model to use."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Empty values (`BRIEFBOT_MODEL=` as in .env.example) mean "use the default", not "the empty string".
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(Path("data"), alias="BRIEFBOT_DATA_DIR")
     model: str | None = Field(None, alias="BRIEFBOT_MODEL")
@@ -40,6 +41,8 @@ class BotConfig(EngineConfig):
     poll_seconds: float = Field(60.0, alias="BRIEFBOT_POLL_SECONDS", gt=0)
     feeds: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="BRIEFBOT_FEEDS")
     max_alert_age_days: int = Field(7, alias="BRIEFBOT_MAX_ALERT_AGE_DAYS", ge=0)
+    # More new briefs than this for one chat in one poll are collapsed into one digest-style message.
+    alert_burst: int = Field(5, alias="BRIEFBOT_ALERT_BURST", ge=1)
 
     @field_validator("token")
     @classmethod

@@ -1,0 +1,190 @@
+"""The Telegram Application: `build_application` wires handlers to the engine, `serve` runs long polling."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler,
+                          MessageHandler, TypeHandler, filters)
+
+from bot import alerts, handlers
+from bot.answers import AnswerStore
+from bot.config import BotConfig
+from bot.conversations import ConversationStore
+from bot.handlers import Services
+from index.engine import Engine
+from index.errors import BriefbotError
+
+__all__ = ["build_application", "serve", "COMMANDS", "config_error_message"]
+
+log = logging.getLogger("briefbot.bot")
+
+COMMANDS = [
+    BotCommand("ask", "Ask a question about the briefs"),
+    BotCommand("latest", "The newest briefs"),
+    BotCommand("sources", "What the corpus holds"),
+    BotCommand("reset", "Forget our conversation"),
+    BotCommand("help", "How to ask, and the commands"),
+    BotCommand("start", "What this bot does"),
+]
+# The alerts' commands (bot/alerts.py registers them) belong in the menu too.
+ALERT_COMMANDS = [
+    BotCommand("subscribe", "Get alerts for a topic: /subscribe rare earths"),
+    BotCommand("subscriptions", "Your alert topics"),
+    BotCommand("unsubscribe", "Stop alerts for a topic"),
+    BotCommand("digest", "Alerts as a daily digest: /digest daily 08:00"),
+]
+# Commands other modules (alerts) want in the menu: append BotCommand objects here in `install`.
+EXTRA_COMMANDS_KEY = "menu_commands"
+_NEW = filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
+
+
+def build_application(config: BotConfig, engine: Engine | None = None) -> Application:
+    """A ready-to-run Application: handlers, rate limiter, persisted state under <data_dir>/state."""
+    engine = engine or Engine(config.data_dir, config.model)
+    if config.model != "hash":
+        _one_torch_thread()
+    state = config.data_dir / "state"
+    svc = Services(config, engine, ConversationStore(state / "conversations.sqlite"),
+                   AnswerStore(state / "answers.sqlite"))
+    application = (Application.builder().token(config.token.get_secret_value())
+                   .base_url(config.api_base_url).base_file_url(_file_url(config.api_base_url))
+                   .rate_limiter(AIORateLimiter(max_retries=3)).concurrent_updates(True)
+                   .post_init(_post_init).post_shutdown(_post_shutdown).build())
+    application.bot_data["briefbot"] = svc
+    application.bot_data["engine_executor"] = svc.executor  # the one thread allowed to touch the engine
+    application.bot_data["alerts_conversations"] = svc.conversations  # "Ask about this" feeds the same threads
+    application.bot_data[EXTRA_COMMANDS_KEY] = []
+
+    # Group -2: the allow-list runs before everything, including the alerts' handlers in group -1.
+    application.add_handler(TypeHandler(Update, handlers.gate), group=-2)
+    for name, callback in (("start", handlers.start), ("help", handlers.help_command), ("ask", handlers.ask_command),
+                           ("latest", handlers.latest), ("sources", handlers.sources), ("reset", handlers.reset),
+                           ("stats", handlers.stats)):
+        application.add_handler(CommandHandler(name, callback, filters=_NEW))
+    text = _NEW & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, handlers.private_text))
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & text, handlers.group_text))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & _NEW & ~filters.TEXT & ~filters.CAPTION
+                                           & ~filters.StatusUpdate.ALL, handlers.private_other))
+    application.add_handler(CallbackQueryHandler(handlers.button, pattern=r"^(?!alert:)"))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    alerts.install(application, engine, config)
+    # Group 1: runs after the alerts' commands had their chance in group 0; skips claimed commands.
+    application.add_handler(MessageHandler(_NEW & filters.COMMAND, handlers.unknown_command), group=1)
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def _one_torch_thread() -> None:
+    """Queries are embedded one short text at a time: one intra-op thread is as fast, and immune to a busy
+    core (bench/bot_latency.py on 2 CPUs with one busy: p50 21 ms with 1 thread vs 518 ms with 2)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency; only the hash embedder runs without it
+        return
+    torch.set_num_threads(1)
+
+
+def _file_url(api_base_url: str) -> str:
+    """https://host/bot → https://host/file/bot (file downloads; unused but kept consistent)."""
+    base = api_base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+async def _post_init(application: Application) -> None:
+    """Register the command menu and warm the engine up (model, index) on its thread."""
+    claimed = {c for group in application.handlers.values() for h in group if isinstance(h, CommandHandler)
+               for c in h.commands}
+    menu = [*COMMANDS, *(c for c in ALERT_COMMANDS if c.command in claimed),
+            *application.bot_data.get(EXTRA_COMMANDS_KEY, [])]
+    await application.bot.set_my_commands(list({c.command: c for c in menu}.values()))
+    svc: Services = application.bot_data["briefbot"]
+    svc.executor.submit(_warm_up, svc.engine)
+
+
+def _warm_up(engine: Engine) -> None:
+    """Load the model and open the index before the first question arrives."""
+    try:
+        engine.ask("warm up", 1)
+    except BriefbotError as error:
+        log.warning("no answers possible yet: %s", error)
+    except Exception:  # noqa: BLE001 - a failed warm-up must not stop the bot; questions will report it
+        log.exception("warm-up failed")
+
+
+async def _post_shutdown(application: Application) -> None:
+    svc: Services = application.bot_data["briefbot"]
+    svc.close()
+
+
+# --------------------------------------------------------------------------- serve
+
+
+class _RedactToken(logging.Filter):
+    """Belt and braces: no log line (or traceback) ever shows the token."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text, record.exc_info = text.replace(self.token, "<token>"), None
+        return True
+
+
+def _configure_logging(token: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the request URL (and the token)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactToken(token))
+
+
+def config_error_message(error: ValidationError) -> str:
+    """One line naming the bad settings, never their values."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = ".".join(str(part) for part in item["loc"]) or "configuration"
+        if item["type"] == "missing":
+            hint = " (get one from @BotFather)" if name == "TELEGRAM_BOT_TOKEN" else ""
+            problems.append(f"{name} is not set{hint}")
+        else:
+            detail = item["msg"].removeprefix("Value error, ")
+            problems.append(detail if detail.startswith(name) else f"{name}: {detail}")
+    return "briefbot: invalid configuration: " + "; ".join(problems) + " (set it in the environment or .env)"
+
+
+def serve(data_dir: Path | None = None) -> int:
+    """`briefbot serve`: validate the configuration, then long-poll until interrupted. Returns the exit code."""
+    try:
+        config = BotConfig()  # type: ignore[call-arg]
+    except ValidationError as error:
+        print(config_error_message(error), file=sys.stderr)
+        return 2
+    if data_dir is not None:
+        config = config.model_copy(update={"data_dir": data_dir})
+    token = config.token.get_secret_value()
+    _configure_logging(token)
+    application = build_application(config)
+    log.info("briefbot serving %s via %s (long polling)", config.data_dir, config.api_base_url)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("briefbot: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr)
+        return 2
+    except NetworkError as error:
+        print(f"briefbot: cannot reach the Bot API at {config.api_base_url}: {str(error).replace(token, '<token>')}",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,286 @@
+"""Telegram HTML for answers, citations and lists: pure functions, every message ≤ 4,096 characters.
+
+Every piece of article or user text goes through `esc` (HTML-escaped, invalid characters dropped);
+the only tags produced are <b>, <i>, <a href> and <code>. Long texts are split by `split_html` at
+paragraph boundaries (then lines, sentences, spaces), never inside a tag or an entity; tags open at
+a cut are closed at the end of one message and reopened at the start of the next.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from index.engine import CorpusStats
+from index.records import Answer, Article, Chunk, Citation, Passage
+
+__all__ = [
+    "MAX_MESSAGE", "esc", "link", "utf16_len", "split_html", "to_plain", "citation_line", "short_title",
+    "render_answer", "render_sources", "render_context", "render_latest", "render_corpus", "render_stats",
+    "render_inline", "format_uptime",
+]
+
+MAX_MESSAGE = 4096
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[\s\S]")
+_TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>", re.I)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_RESOLVED_SHOWN = 200
+
+
+def esc(text: object) -> str:
+    """HTML-escape any text for Telegram, dropping control characters and lone surrogates."""
+    return html.escape(_CONTROL.sub("", str(text)), quote=True)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) link without spaces, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or re.search(r"\s", url.strip()):
+        return None
+    return url.strip()
+
+
+def link(text: str, url: str | None) -> str:
+    """<a href> for http(s) URLs (escaped), plain escaped text otherwise."""
+    target = safe_url(url)
+    return f'<a href="{esc(target)}">{esc(text)}</a>' if target else esc(text)
+
+
+def to_plain(markup: str) -> str:
+    """The visible text of our HTML: the fallback when Telegram still rejects the markup."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup))
+
+
+def short_title(title: str, limit: int = 40) -> str:
+    """A title cut at a word boundary with an ellipsis, for buttons and inline results."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1].rsplit(" ", 1)[0] or title[: limit - 1]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit` UTF-16 units, never inside a tag."""
+    parts: list[str] = []
+    rest = text.strip()
+    while utf16_len(rest) > limit:
+        cut, opened = _cut_point(rest, limit)
+        head = rest[:cut].rstrip() + "".join(f"</{name}>" for name, _ in reversed(opened))
+        rest = "".join(tag for _, tag in opened) + rest[cut:].lstrip()
+        if to_plain(head).strip():
+            parts.append(head)
+    if to_plain(rest).strip():
+        parts.append(rest)
+    return parts
+
+
+def _cut_point(text: str, limit: int) -> tuple[int, list[tuple[str, str]]]:
+    """Where to cut `text` (a char index between tokens) and the tags open there (name, start tag)."""
+    stack: list[tuple[str, str]] = []
+    best: dict[int, tuple[int, list[tuple[str, str]]]] = {}
+    size = 0
+    position = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        closing = sum(len(name) + 3 for name, _ in stack)
+        if size + closing > limit:
+            break
+        if position > 0:
+            kind = _boundary(text, position)
+            best[kind] = (position, list(stack))
+        tag = _TAG.fullmatch(token)
+        if tag:
+            if tag.group(1):
+                if stack:
+                    stack.pop()
+            else:
+                stack.append((tag.group(2).lower(), token))
+        size += utf16_len(token)
+        position = match.end()
+    # Prefer the strongest boundary that still fills at least a third of the message.
+    for kind in (4, 3, 2, 1, 0):
+        if kind in best and best[kind][0] >= limit // 3:
+            return best[kind]
+    return max(best.values(), key=lambda b: b[0]) if best else (len(text), [])
+
+
+def _boundary(text: str, position: int) -> int:
+    """How good a cut before text[position] is: 4 paragraph, 3 line, 2 sentence, 1 space, 0 other."""
+    if text.startswith("\n\n", position - 2):
+        return 4
+    if text[position - 1] == "\n":
+        return 3
+    if text[position].isspace() and _SENTENCE_END.search(html.unescape(text[max(position - 12, 0):position])):
+        return 2
+    if text[position].isspace():
+        return 1
+    return 0
+
+
+def _messages(blocks: Iterable[str], limit: int = MAX_MESSAGE) -> list[str]:
+    """Pack paragraphs (balanced HTML blocks) into as few messages as fit, splitting oversized ones."""
+    messages: list[str] = []
+    current = ""
+    for block in (b.strip() for b in blocks):
+        if not block:
+            continue
+        candidate = f"{current}\n\n{block}" if current else block
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            messages.append(current)
+        pieces = split_html(block, limit)
+        messages.extend(pieces[:-1])
+        current = pieces[-1] if pieces else ""
+    if current:
+        messages.append(current)
+    return messages
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def citation_line(number: int, citation: Citation, *, full: bool = False) -> str:
+    """“[1] Title — Publisher, 2025-09-23” with the title linked (http(s) only) or the file name."""
+    details = [citation.source, _day(citation.published_at)]
+    if full and citation.author:
+        details.insert(1, f"by {citation.author}")
+    line = f"[{number}] {link(citation.title, citation.url)}"
+    shown = [esc(d) for d in details if d]
+    if shown:
+        line += " — " + ", ".join(shown)
+    if not safe_url(citation.url) and citation.path:
+        line += f" · <code>{esc(PurePath(citation.path).name)}</code>"
+    elif full and safe_url(citation.url):
+        line += f"\n{esc(citation.url)}"
+    return line
+
+
+def _passage_html(passage: Passage) -> str:
+    """The passage text escaped, its key sentence in bold (first occurrence)."""
+    text = passage.hit.chunk.text.strip()
+    key = passage.highlight.strip()
+    start = text.find(key) if key else -1
+    if start < 0:
+        return esc(text)
+    return esc(text[:start]) + "<b>" + esc(key) + "</b>" + esc(text[start + len(key):])
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"<[^>]{0,200}>", " ", text).split()).lower()
+
+
+def render_answer(answer: Answer) -> list[str]:
+    """The answer as HTML messages: passages with the key sentence bold, then numbered sources."""
+    if answer.no_answer:
+        return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
+    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
+    blocks = []
+    if answer.resolved_query and not _normal(answer.query).startswith(_normal(answer.resolved_query)):
+        shown = answer.resolved_query
+        if len(shown) > _RESOLVED_SHOWN:
+            shown = shown[: _RESOLVED_SHOWN - 1] + "…"
+        blocks.append(f"<i>Searching for: {esc(shown)}</i>")
+    if answer.notice:
+        blocks.append(f"<i>{esc(answer.notice)}</i>")
+    for passage in answer.passages:
+        number = numbers.get(passage.hit.citation.article_id, 0)
+        blocks.append(f"{passage.rank}. {_passage_html(passage)} [{number}]")
+    sources = "\n".join(citation_line(i, c) for i, c in enumerate(answer.citations, 1))
+    blocks.append(f"<b>Sources</b>\n{sources}")
+    return _messages(blocks)
+
+
+def render_sources(citations: Sequence[Citation]) -> list[str]:
+    """The full citation list of one answer (author and raw link included)."""
+    if not citations:
+        return ["No sources for this answer."]
+    blocks = ["<b>Sources for this answer</b>"]
+    blocks += [citation_line(i, c, full=True) for i, c in enumerate(citations, 1)]
+    return _messages(blocks)
+
+
+def render_context(number: int, citation: Citation, chunks: Sequence[Chunk], focus: int | None = None) -> list[str]:
+    """A cited passage with its neighbours in the brief; the cited passage (position `focus`) in bold."""
+    blocks = [f"<b>From [{number}]</b> {citation_line(number, citation)[len(f'[{number}] '):]}"]
+    for chunk in chunks:
+        text = esc(chunk.text.strip())
+        blocks.append(f"<b>{text}</b>" if chunk.position == focus and len(chunks) > 1 else text)
+    if not chunks:
+        blocks.append("That passage is no longer in the index.")
+    return _messages(blocks)
+
+
+def render_latest(articles: Sequence[Article]) -> list[str]:
+    """The newest briefs with dates and publishers."""
+    if not articles:
+        return ["No briefs indexed yet."]
+    lines = ["<b>Latest briefs</b>"]
+    for article in articles:
+        details = ", ".join(esc(d) for d in (_day(article.published_at) or "undated", article.source) if d)
+        lines.append(f"• {link(article.title, article.url)} — {details}")
+    return _messages(["\n".join(lines)])
+
+
+def render_corpus(stats: CorpusStats) -> list[str]:
+    """What the corpus holds: counts, date range and publishers."""
+    span = (f"from {_day(stats.oldest)} to {_day(stats.newest)}" if stats.oldest and stats.newest
+            else "with no publication dates")
+    lines = [f"<b>The corpus</b>: {stats.articles} brief(s), {stats.passages} passage(s), {esc(span)}.",
+             "<b>Publishers</b>"]
+    lines += [f"• {esc(name)}: {count}" for name, count in stats.sources]
+    return _messages(["\n".join(lines)])
+
+
+def format_uptime(seconds: float) -> str:
+    """“2d 3h 4m 5s” style uptime."""
+    delta = timedelta(seconds=int(seconds))
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{delta.days}d"] if delta.days else []
+    parts += [f"{hours}h"] if hours or parts else []
+    parts += [f"{minutes}m"] if minutes or parts else []
+    return " ".join([*parts, f"{secs}s"])
+
+
+def render_stats(stats: CorpusStats | None, uptime_seconds: float, extra: Sequence[tuple[str, object]] = ()) -> list[str]:
+    """Admin view: corpus numbers, model, uptime and any extra counters."""
+    lines = ["<b>Bot status</b>", f"Uptime: {esc(format_uptime(uptime_seconds))}"]
+    if stats is None:
+        lines.append("Index: none yet")
+    else:
+        lines += [f"Briefs: {stats.articles}", f"Passages: {stats.passages}", f"Model: <code>{esc(stats.model)}</code>",
+                  f"Newest brief: {esc(_day(stats.newest) or 'undated')}"]
+    lines += [f"{esc(name)}: {esc(value)}" for name, value in extra]
+    return _messages(["\n".join(lines)])
+
+
+def render_inline(passage: Passage, citation: Citation) -> str:
+    """One passage with its citation, as the message an inline result sends (≤ 4,096)."""
+    body = f"{_passage_html(passage)}\n\n{citation_line(1, citation)[len('[1] '):]}"
+    if utf16_len(body) <= MAX_MESSAGE:
+        return body
+    cite = citation_line(1, citation)[len("[1] "):]
+    head = split_html(_passage_html(passage), MAX_MESSAGE - utf16_len(cite) - 4)[0]
+    return f"{head} …\n\n{cite}"

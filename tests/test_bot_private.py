@@ -1,0 +1,168 @@
+"""The bot end to end in private chats: questions, follow-ups, buttons, restarts, hostile input, commands.
+
+Real `Application` (long polling over HTTP) against tests.fakebotapi on 127.0.0.1, hash-embedder engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.handlers import EXAMPLES, EXPIRED
+from index.engine import Engine
+from tests.conftest import ask_bot
+from tests.fakebotapi import FakeBotApi, parse_telegram_html
+
+GENEVA = "What happened with Geneva?"
+GENEVA_TITLE = "Has U.S.-China Trade Truce Faltered Over Rare Earths?"
+RARE = "China rare earth export licenses"  # has more than one page of passages with the hash embedder
+
+
+def buttons(rec: Any) -> list[dict[str, str]]:
+    return [b for row in rec.params["reply_markup"]["inline_keyboard"] for b in row]
+
+
+def shown(rec: Any) -> str:
+    """The visible text Telegram shows for a sendMessage (HTML parsed strictly)."""
+    assert rec.ok, rec.response
+    return rec.result["text"]
+
+
+async def press(fake: FakeBotApi, chat_id: int, message_id: int, data: str) -> Any:
+    """Press an inline button; returns the answerCallbackQuery request."""
+    update = fake.callback_query(chat_id, message_id, data)
+    query_id = update["callback_query"]["id"]
+    return await fake.wait_for_request("answerCallbackQuery", lambda r: r.params["callback_query_id"] == query_id)
+
+
+async def test_question_gets_html_answer_with_citation_buttons_and_typing(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot() as app:
+        app.bot_data["briefbot"].typing_delay = 0  # in production only answers slower than 0.3 s show it
+        rec = await ask_bot(bot_api, 1001, GENEVA)
+        typing = await bot_api.wait_for_request("sendChatAction", lambda r: r.params["chat_id"] == 1001)
+    assert typing.params["action"] == "typing" and typing.timestamp < rec.timestamp
+    assert rec.params["parse_mode"] == "HTML"
+    parse_telegram_html(rec.params["text"])
+    text = shown(rec)
+    assert text.startswith("1. ") and "Geneva" in text and f"[1] {GENEVA_TITLE}" in text
+    assert any(e["type"] == "bold" for e in rec.result["entities"])  # the key sentence
+    labels = [b["text"] for b in buttons(rec)]
+    assert labels[:2] == ["More", "Sources"] and labels[2].startswith("[1] ")
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(rec))
+    assert [c["command"] for c in next(iter(bot_api._commands.values()))][:5] == ["ask", "latest", "sources",
+                                                                                  "reset", "help"]
+
+
+async def test_follow_ups_more_and_swap(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot():
+        first = shown(await ask_bot(bot_api, 1001, RARE))
+        more = shown(await ask_bot(bot_api, 1001, "more"))
+        await ask_bot(bot_api, 1001, GENEVA)
+        swap = shown(await ask_bot(bot_api, 1001, "and terbium?"))
+    assert more.startswith(f"Searching for: {RARE}")
+    assert more.split("\n", 2)[2][:80] != first[:80]  # the next passages, not the same ones
+    assert swap.startswith("Searching for: What happened with terbium?")
+    assert "terbium" in swap.split("\n", 2)[2].lower()
+
+
+async def test_buttons_work_and_survive_a_restart(bot_api: FakeBotApi, start_bot: Any,
+                                                  hash_engine_factory: Callable[..., Engine]) -> None:
+    engine = hash_engine_factory()
+    async with start_bot(engine):
+        rec = await ask_bot(bot_api, 1001, RARE)
+    data = {b["text"]: b["callback_data"] for b in buttons(rec)}
+    message_id = rec.result["message_id"]
+    restarted = Engine(engine.data_dir, embedder=engine.embedder, today=engine.today)
+    async with start_bot(restarted):  # a new Application and engine over the same data dir
+        for label, expected in (("More", f"Searching for: {RARE}"), ("Sources", "Sources for this answer"),
+                                (next(k for k in data if k.startswith("[1]")), "From [1] ")):
+            answered = await press(bot_api, 1001, message_id, data[label])
+            assert answered.ok and not answered.params.get("text")
+            reply = await bot_api.wait_for_request("sendMessage", lambda r: r.params.get("chat_id") == 1001)
+            assert shown(reply).startswith(expected), (label, shown(reply)[:200])
+            assert reply.params["reply_parameters"]["message_id"] == message_id
+            if label == "More":  # the continuation has buttons of its own
+                assert "Sources" in [b["text"] for b in buttons(reply)]
+        context = shown(reply)
+    assert "rare earth" in context.lower() and len(context) > 200
+
+
+async def test_stale_and_forged_callback_data_expire_politely(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot():
+        rec = await ask_bot(bot_api, 1001, GENEVA)
+        real_id = buttons(rec)[0]["callback_data"].split(":")[1]
+        message_id = rec.result["message_id"]
+        for data in ("more:doesnotexist", f"ctx:{real_id}:9", f"ctx:{real_id}:0", "src:", "garbage",
+                     "more:../../etc/passwd", "ctx:x:1:2", "🙂"):
+            answered = await press(bot_api, 1001, message_id, data)
+            assert answered.params["text"] == EXPIRED, data
+        answered = await press(bot_api, 2002, 1, f"src:{real_id}")  # another chat cannot use this answer
+        assert answered.params["text"] == EXPIRED
+    assert len(bot_api.sent_messages(1001)) == 1 and not bot_api.sent_messages(2002)
+
+
+async def test_reply_to_an_old_answer_follows_up_on_that_answer(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot() as app:
+        first = await ask_bot(bot_api, 1001, RARE)
+        await ask_bot(bot_api, 1001, GENEVA)
+        more = shown(await ask_bot(bot_api, 1001, "more", reply_to_message_id=first.result["message_id"]))
+        last = app.bot_data["briefbot"].conversations.load("1001").last  # the chat continues from there
+    assert more.startswith(f"Searching for: {RARE}")
+    assert last.resolved_query == RARE and last.offset == 3
+
+
+async def test_conversation_persists_across_restart_and_reset_forgets(bot_api: FakeBotApi, start_bot: Any,
+                                                                      hash_engine_factory: Callable[..., Engine]) -> None:
+    engine = hash_engine_factory()
+    async with start_bot(engine):
+        await ask_bot(bot_api, 1001, RARE)
+    async with start_bot(Engine(engine.data_dir, embedder=engine.embedder, today=engine.today)):
+        assert shown(await ask_bot(bot_api, 1001, "more")).startswith(f"Searching for: {RARE}")
+        assert "forgot" in shown(await ask_bot(bot_api, 1001, "/reset"))
+        after = shown(await ask_bot(bot_api, 1001, "and terbium?"))
+    assert "Searching for: What happened with terbium" not in after
+
+
+async def test_hostile_markup_and_emoji_never_break_html(bot_api: FakeBotApi, start_bot: Any) -> None:
+    questions = ["<script>alert('x')</script> Geneva & rare earths <b>unclosed <i>",
+                 "AT&T &amp; &nbsp; &#0; </b></b> terbium?", "🇨🇭 Geneva 🤝 trade truce? 👩‍👩‍👧‍👦",
+                 "<<<>>>", "&", "   "]
+    async with start_bot():
+        for question in questions:
+            rec = await ask_bot(bot_api, 1001, question)
+            assert rec.ok and rec.params.get("parse_mode") == "HTML", (question, rec.response)
+            parse_telegram_html(rec.params["text"])
+    assert not [r for r in bot_api.requests if r.method == "sendMessage" and not r.ok]
+
+
+async def test_nine_thousand_character_message(bot_api: FakeBotApi, start_bot: Any) -> None:
+    question = ("What happened with Geneva and the rare earth export licences? " * 150)[:9000]
+    async with start_bot():
+        rec = await ask_bot(bot_api, 1001, question)
+    assert rec.ok and len(shown(rec)) <= 4096  # the engine reads the first 1,000 characters
+    assert "Searching for" not in shown(rec)
+
+
+async def test_commands(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot():
+        start = shown(await ask_bot(bot_api, 1001, "/start"))
+        help_text = shown(await ask_bot(bot_api, 1001, "/help"))
+        latest = shown(await ask_bot(bot_api, 1001, "/latest"))
+        corpus = shown(await ask_bot(bot_api, 1001, "/sources"))
+        ask = shown(await ask_bot(bot_api, 1001, f"/ask {GENEVA}"))
+        usage = shown(await ask_bot(bot_api, 1001, "/ask"))
+        unknown = shown(await ask_bot(bot_api, 1001, "/frobnicate now"))
+    assert all(q in start for q in EXAMPLES)
+    assert "/ask <question>" in help_text and "/reset" in help_text
+    assert latest.startswith("Latest briefs\n• ") and latest.count("• ") == 2
+    assert "2 brief(s), 10 passage(s)" in corpus and "Rare Earth Exchanges" in corpus
+    assert f"[1] {GENEVA_TITLE}" in ask
+    assert usage.startswith("Usage: /ask <question>")
+    assert unknown == "Unknown command /frobnicate. Try /help, or just ask a question."
+
+
+async def test_nothing_relevant_is_an_honest_answer(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot():
+        rec = await ask_bot(bot_api, 1001, "zyxxyq qqwvvz")
+    assert shown(rec).startswith("Nothing in the briefs answers this closely enough")
+    assert "reply_markup" not in rec.params
