@@ -28,7 +28,16 @@ def key_sentence(text: str, query: str, idf: Callable[[str], float]) -> str:
             value += 1.0
         return value, -position
 
-    return max(enumerate(sentences), key=score)[1]
+    # Section headings ("Can Geneva Be Salvaged?") match questions well but say nothing.
+    candidates = [(i, t) for i, t in enumerate(sentences) if not _is_heading(t)] or list(enumerate(sentences))
+    return max(candidates, key=score)[1]
+
+
+def _is_heading(sentence: str) -> bool:
+    """Short Title Case lines are section headings, not statements."""
+    words = sentence.split()
+    capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
+    return len(words) <= 12 and capitalised >= 0.7 * len(words)
 
 
 def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float],

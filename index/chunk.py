@@ -24,6 +24,7 @@ _ABBREVIATIONS = (
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ABBREV_END = re.compile(r"(?:^|\s|\()(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.$", re.I)
 _INITIAL_END = re.compile(r"(?:^|\s)[A-Z]\.$")
+_BULLETS = ("•", "- ", "* ", "– ")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -90,6 +91,8 @@ def chunk_article(article: Article) -> list[Chunk]:
             if words and words + length > MAX_WORDS:
                 flush()
                 paragraphs.append([])
+            if sentence.startswith(_BULLETS) and paragraphs[-1]:
+                paragraphs.append([])  # a bullet starts its own line, as in the brief
             paragraphs[-1].append(sentence)
             words += length
         # Never end a chunk on a heading: it belongs with the text it introduces.

@@ -48,3 +48,9 @@ def test_a_gigantic_sentence_is_cut_at_word_boundaries() -> None:
     chunks = chunk_article(Article(id="a", title="T", body="word " * 1000))
     assert all(len(c.text.split()) <= MAX_WORDS for c in chunks)
     assert sum(len(c.text.split()) for c in chunks) == 1000
+
+
+def test_bullets_keep_their_own_lines() -> None:
+    body = "Questions remain:\n• Did negotiators overestimate China?\n• Were the terms too vague?"
+    assert chunk_article(Article(id="a", title="T", body=body))[0].text.splitlines() == [
+        "Questions remain:", "• Did negotiators overestimate China?", "• Were the terms too vague?"]

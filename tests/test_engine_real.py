@@ -30,6 +30,7 @@ def test_geneva_question_cites_the_geneva_brief(real_engine: Engine) -> None:
     answer, _ = real_engine.ask("What happened with Geneva?")
     assert answer.passages and answer.passages[0].hit.citation.title == GENEVA
     assert "Geneva" in answer.passages[0].highlight
+    assert all(p.highlight != "Can Geneva Be Salvaged?" for p in answer.passages), "a heading is not a key sentence"
     citation = answer.citations[0]
     assert (citation.source, citation.path) == ("Rare Earth Exchanges", str(Path(citation.path or "")))
 
