@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test serve bench eval clean
+.PHONY: demo test serve bench eval clean reliability
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,6 +23,12 @@ test: $(STAMP)
 
 serve: $(STAMP)
 	$(VENV)/bin/briefbot serve
+
+# The full reliability suite (issue 6): 10,000 fuzzed updates, 20+20 kill -9 trials, a 60 s load run (~10 min).
+# `make test` runs the same tests at quick scale. Figures: tests/reliability/figures.json and RESULTS.md.
+reliability: $(STAMP)
+	BRIEFBOT_RELIABILITY=full BRIEFBOT_RELIABILITY_REPORT=tests/reliability/figures.json \
+		$(VENV)/bin/pytest -q -m reliability tests/reliability
 
 eval: $(STAMP)
 	$(VENV)/bin/briefbot eval --compare tests/data/sample_questions.jsonl

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler,
                           MessageHandler, TypeHandler, filters)
 
@@ -54,7 +56,7 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
                    AnswerStore(state / "answers.sqlite"))
     application = (Application.builder().token(config.token.get_secret_value())
                    .base_url(config.api_base_url).base_file_url(_file_url(config.api_base_url))
-                   .rate_limiter(AIORateLimiter(max_retries=3)).concurrent_updates(True)
+                   .rate_limiter(FloodSafeRateLimiter(max_retries=3)).concurrent_updates(True)
                    .post_init(_post_init).post_shutdown(_post_shutdown).build())
     application.bot_data["briefbot"] = svc
     application.bot_data["engine_executor"] = svc.executor  # the one thread allowed to touch the engine
@@ -79,6 +81,37 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
     application.add_handler(MessageHandler(_NEW & filters.COMMAND, handlers.unknown_command), group=1)
     application.add_error_handler(handlers.on_error)
     return application
+
+
+class FloodSafeRateLimiter(AIORateLimiter):
+    """AIORateLimiter whose pause after a 429 holds for the whole retry_after window.
+
+    PTB's limiter pauses with an asyncio.Event that *every* finishing request sets again (`finally:
+    event.set()`), so a request that was already in flight when another one drew a 429 lifts the pause
+    early and the queued requests go out inside the window (tests/reliability/test_load.py caught it
+    through the fake's retry_after bookkeeping). Here a 429 also records a deadline that every request
+    waits out before it starts.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paused_until = 0.0
+
+    async def _run_request(self, chat: bool, group: str | int | bool, allow_paid_broadcast: bool, callback: Any,
+                           args: Any, kwargs: dict[str, Any]) -> Any:
+        loop = asyncio.get_running_loop()
+
+        async def paced(*call_args: Any, **call_kwargs: Any) -> Any:
+            while (wait := self._paused_until - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter as exc:
+                seconds = exc._retry_after.total_seconds()  # noqa: SLF001 (the public attribute is deprecated)
+                self._paused_until = max(self._paused_until, loop.time() + seconds + 0.1)
+                raise
+
+        return await super()._run_request(chat, group, allow_paid_broadcast, paced, args, kwargs)
 
 
 def _one_torch_thread() -> None:

@@ -25,6 +25,7 @@ EXAMPLES = """examples:
   briefbot chat
   briefbot eval tests/data/sample_questions.jsonl --compare
   briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
+  briefbot reindex --structure hnsw-sq8            # approximate vector index, no re-embedding
   briefbot serve                                   # needs TELEGRAM_BOT_TOKEN
 """
 
@@ -47,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("queries", nargs="?", type=Path, help='JSONL of {"query", "gold_ids"}')
     ev.add_argument("--titles", action="store_true", help="self-supervised: each brief's first Highlight/title")
     ev.add_argument("--compare", action="store_true", help="dense-only, BM25-only and hybrid side by side")
-    commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model")
+    reindex = commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model")
+    reindex.add_argument("--structure", choices=["auto", "flat", "hnsw-sq8"],
+                         help="only change the vector index structure (no re-embedding); auto = by size")
     commands.add_parser("serve", parents=[common], help="run the Telegram bot (long polling)")
     return parser
 
@@ -155,8 +158,13 @@ def _eval(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _reindex(engine: Engine, args: argparse.Namespace) -> int:
-    from index.ingest import rebuild
+    from index.ingest import rebuild, restructure
 
+    if args.structure:
+        manifest = restructure(engine.data_dir, args.structure)
+        print(f"restructured: {manifest.count} passages now in a '{manifest.vector_index}' index"
+              f"{' (pinned)' if manifest.vector_index_pinned else ' (chosen by size)'}; nothing re-embedded")
+        return 0
     manifest = rebuild(engine.data_dir, engine.embedder)
     print(f"rebuilt: {manifest.articles} articles, {manifest.count} passages with {manifest.model}")
     return 0

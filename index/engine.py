@@ -10,7 +10,7 @@ from pathlib import Path
 
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, people_in, resolve
-from index.embed import Embedder, load_embedder, model_id_for
+from index.embed import Embedder, load_embedder, load_query_embedder, model_id_for
 from index.ingest import IngestReport, Progress, ingest_paths
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
@@ -41,11 +41,15 @@ class Engine:
     """Ingest, search and answer over one data directory."""
 
     def __init__(self, data_dir: Path, model: str | None = None, embedder: Embedder | None = None,
-                 settings: RetrievalSettings | None = None, today: Callable[[], date] = date.today) -> None:
+                 settings: RetrievalSettings | None = None, today: Callable[[], date] = date.today,
+                 precision: str | None = None) -> None:
         self.data_dir = data_dir
         self.model = model
         self.model_id = embedder.model_id if embedder else model_id_for(model)
         self._embedder = embedder
+        # An injected embedder serves queries too; a configured model queries through ONNX when it can.
+        self._query_embedder: Embedder | None = embedder
+        self.precision = precision  # None: BRIEFBOT_PRECISION, else auto-detected (index.precision)
         self.settings = settings or RetrievalSettings()
         self.today = today
         self._retriever: Retriever | None = None
@@ -54,8 +58,15 @@ class Engine:
     def embedder(self) -> Embedder:
         """Loaded on first use: `ingest` of unchanged files and `/latest` never pay for the model."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.model)
+            self._embedder = load_embedder(self.model, self.precision)
         return self._embedder
+
+    @property
+    def query_embedder(self) -> Embedder:
+        """Embeds questions: the verified ONNX export (no torch import) or, failing that, `embedder`."""
+        if self._query_embedder is None:
+            self._query_embedder = load_query_embedder(self.data_dir, self.model, lambda: self.embedder)
+        return self._query_embedder
 
     @property
     def retriever(self) -> Retriever:
@@ -65,7 +76,7 @@ class Engine:
             # The old snapshot is not closed here: another thread may still be reading it;
             # its files stay readable until garbage collection closes them.
             snapshot = Snapshot.open(self.data_dir, self.model_id)
-            self._retriever = Retriever(snapshot, self.embedder, self.settings)
+            self._retriever = Retriever(snapshot, self.query_embedder, self.settings)
         return self._retriever
 
     @property
@@ -74,7 +85,11 @@ class Engine:
 
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add new articles from files and folders (see `index.ingest`)."""
-        return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
+        report = ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
+        if report.added and self._query_embedder is None and self.model != "hash":
+            # Export the torch-free query model now, while torch is loaded, so `ask` starts fast.
+            self._query_embedder = load_query_embedder(self.data_dir, self.model, lambda: self.embedder)
+        return report
 
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None) -> tuple[Answer, Turn]:
         """Answer a question, resolving follow-ups against the conversation (which is not modified)."""

@@ -1,9 +1,16 @@
-"""The ingest stage: files → parsed articles → deduplicated → chunked → embedded → new generation."""
+"""The ingest stage: files → parsed articles → deduplicated → chunked → embedded → new generation.
+
+Parsing, cleaning and chunking run in a producer thread while the main thread embeds (PyTorch
+releases the GIL inside its kernels), so both cores stay busy; passages are embedded in groups
+sorted by length so each batch carries little padding.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,13 +20,17 @@ from index.chunk import chunk_article
 from index.embed import Embedder
 from index.errors import RejectedInput
 from index.parse import SUPPORTED_SUFFIXES, content_key, parse_file
+from index.precision import FLOAT32
 from index.records import Article
 from index.store import Manifest, NewArticle, Snapshot, current_folder, write_generation, writer_lock
 
-__all__ = ["IngestReport", "ingest_paths", "rebuild", "embedding_text", "collect_files", "embed_chunks"]
+__all__ = ["IngestReport", "ingest_paths", "rebuild", "restructure", "embedding_text", "collect_files", "embed_chunks",
+           "EMBED_BATCH", "EMBED_GROUP"]
 
 Progress = Callable[[int, int], None]
-EMBED_BATCH = 64
+# Model batch size and the group of passages sorted by length before batching (bench/run.py measures them).
+EMBED_BATCH = 32
+EMBED_GROUP = 256
 
 
 @dataclass
@@ -63,25 +74,85 @@ def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], E
     report = IngestReport()
     with writer_lock(data_dir):
         base = Snapshot.open(data_dir, model_id) if current_folder(data_dir) else None
-        new, files = _accept(collect_files(paths, report), base, report)
-        if new or (files and base):
-            model = embedder() if new else None
-            dimension = model.dimension if model else base.manifest.dimension  # type: ignore[union-attr]
-            vectors = embed_chunks(new, model, progress) if model else np.empty((0, dimension), np.float32)
-            report.manifest = write_generation(data_dir, base, new, vectors, files, model_id, dimension)
-        if base:
-            base.close()
+        try:
+            new: list[NewArticle] = []
+            files: dict[str, str] = {}
+            model: Embedder | None = None
+            parts: list[np.ndarray] = []
+            pending: list[str] = []
+            done = known = 0
+            for item in _produce(collect_files(paths, report), base, report, files):
+                new.append(item)
+                pending.extend(embedding_text(item.article.title, c.text) for c in item.chunks)
+                known += len(item.chunks)
+                if len(pending) >= EMBED_GROUP:
+                    model = model or embedder()
+                    parts.append(_embed_sorted(model, pending))
+                    done += len(pending)
+                    pending = []
+                    if progress:
+                        progress(done, known)
+            if pending:
+                model = model or embedder()
+                parts.append(_embed_sorted(model, pending))
+                if progress:
+                    progress(known, known)
+            if new or (files and base):
+                dimension = model.dimension if model else base.manifest.dimension  # type: ignore[union-attr]
+                vectors = np.vstack(parts) if parts else np.empty((0, dimension), np.float32)
+                report.manifest = write_generation(data_dir, base, new, vectors, files, model_id, dimension,
+                                                   getattr(model, "precision", FLOAT32))
+        finally:
+            if base:
+                base.close()
     report.added = [n.article for n in new]
     report.chunks = sum(len(n.chunks) for n in new)
     return report
 
 
-def _accept(files: list[Path], base: Snapshot | None, report: IngestReport) -> tuple[list[NewArticle], dict[str, str]]:
-    """Parse changed files and keep articles not already stored (by content, id or URL)."""
-    new: list[NewArticle] = []
+_DONE = object()
+
+
+def _produce(files: list[Path], base: Snapshot | None, report: IngestReport, fingerprints: dict[str, str]) -> Iterator[NewArticle]:
+    """New articles from a parsing thread, so parsing overlaps the caller's embedding."""
+    channel: queue.Queue[object] = queue.Queue(maxsize=64)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in _accept(files, base, report, fingerprints):
+                while not stop.is_set():
+                    try:
+                        channel.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            channel.put(_DONE)
+        except BaseException as error:  # re-raised in the consuming thread
+            channel.put(error)
+
+    thread = threading.Thread(target=work, name="briefbot-parse", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = channel.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _accept(files: list[Path], base: Snapshot | None, report: IngestReport,
+            fingerprints: dict[str, str]) -> Iterator[NewArticle]:
+    """Parse changed files and yield articles not already stored (by content, id or URL)."""
     seen_keys: set[str] = set()
     seen_ids: set[str] = set()
-    fingerprints: dict[str, str] = {}
     for path in files:
         key = str(path.resolve())
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -111,18 +182,27 @@ def _accept(files: list[Path], base: Snapshot | None, report: IngestReport) -> t
                 continue
             seen_keys.add(content)
             seen_ids.add(article.id)
-            new.append(NewArticle(article, content, tuple(chunk_article(article))))
-    return new, fingerprints
+            yield NewArticle(article, content, tuple(chunk_article(article)))
 
 
-def embed_chunks(new: Sequence[NewArticle], embedder: Embedder, progress: Progress | None) -> np.ndarray:
-    """Embed every chunk in batches, reporting progress in passages."""
+def _embed_sorted(embedder: Embedder, texts: Sequence[str], batch_size: int = EMBED_BATCH) -> np.ndarray:
+    """Embed a group longest-first (little padding per batch), rows returned in the input order."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    vectors = embedder.embed([texts[i] for i in order], batch_size=batch_size)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
+
+
+def embed_chunks(new: Sequence[NewArticle], embedder: Embedder, progress: Progress | None,
+                 group: int = EMBED_GROUP, batch_size: int = EMBED_BATCH) -> np.ndarray:
+    """Embed every chunk in length-sorted groups, reporting progress in passages."""
     texts = [embedding_text(n.article.title, c.text) for n in new for c in n.chunks]
     parts = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        parts.append(embedder.embed(texts[start : start + EMBED_BATCH], batch_size=EMBED_BATCH))
+    for start in range(0, len(texts), group):
+        parts.append(_embed_sorted(embedder, texts[start : start + group], batch_size))
         if progress:
-            progress(min(start + EMBED_BATCH, len(texts)), len(texts))
+            progress(min(start + group, len(texts)), len(texts))
     return np.vstack(parts) if parts else np.empty((0, embedder.dimension), np.float32)
 
 
@@ -136,4 +216,21 @@ def rebuild(data_dir: Path, embedder: Embedder, progress: Progress | None = None
         old.close()
         new = [NewArticle(a, r["content_key"], tuple(chunk_article(a))) for a, r in zip(articles, rows)]
         vectors = embed_chunks(new, embedder, progress)
-        return write_generation(data_dir, None, new, vectors, files, embedder.model_id, embedder.dimension)
+        return write_generation(data_dir, None, new, vectors, files, embedder.model_id, embedder.dimension,
+                                getattr(embedder, "precision", FLOAT32))
+
+
+def restructure(data_dir: Path, structure: str) -> Manifest:
+    """Publish the current index with another vector structure ("flat", "hnsw-sq8", or "auto" by size).
+
+    Nothing is re-embedded: the vectors come from the flat index or the float16 copy kept beside an
+    approximate one; articles, chunks and the BM25 index are carried over unchanged.
+    """
+    with writer_lock(data_dir):
+        base = Snapshot.open(data_dir)
+        try:
+            m = base.manifest
+            return write_generation(data_dir, base, [], np.empty((0, m.dimension), np.float32), {}, m.model,
+                                    m.dimension, m.precision, structure)
+        finally:
+            base.close()

@@ -412,12 +412,17 @@ def _record_article(record: Any, path: Path) -> Article:
     )
 
 
+_TOO_DEEP = "invalid JSON (nested too deeply to be an article record); fix the file"
+
+
 def _parse_json(path: Path, text: str) -> ParsedFile:
     """A .json file: one object or a list of objects; bad items are rejected, good ones kept."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise RejectedInput(str(path), f"invalid JSON ({err.msg}: line {err.lineno} col {err.colno}); fix the file")
+    except RecursionError:  # json raises it, not JSONDecodeError, for arrays/objects nested thousands deep
+        raise RejectedInput(str(path), _TOO_DEEP) from None
     if not isinstance(data, list):
         return ParsedFile(articles=(_record_article(data, path),))  # one object: its problem is the file's
     if not data:
@@ -442,6 +447,9 @@ def _parse_jsonl(path: Path, text: str) -> ParsedFile:
         except json.JSONDecodeError as err:
             reason = f"invalid JSON ({err.msg}: col {err.colno}); fix or remove the line"
             rejected.append(RejectedInput(str(path), reason, line=number))
+            continue
+        except RecursionError:
+            rejected.append(RejectedInput(str(path), _TOO_DEEP, line=number))
             continue
         try:
             articles.append(_record_article(record, path))

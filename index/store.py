@@ -5,7 +5,8 @@ data_dir/index/
     gen-00000007/
         manifest.json            model, dimension, counts, format: written last
         meta.sqlite              articles and chunks (chunk id == vector id)
-        vectors.faiss
+        vectors.faiss            flat or HNSW (manifest `vector_index`)
+        vectors.f16.npy          approximate structures only: the exact vectors, for rebuilds
         bm25/
 A writer builds the next generation in a temporary folder and swaps `current` only when
 everything is on disk, so a crash or kill mid-write leaves the previous index in place.
@@ -28,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexMismatchError, IndexMissingError
-from index.lexical import LexicalIndex
+from index.lexical import LEXICAL_DIR, LexicalIndex
+from index.precision import FLOAT32, PRECISIONS
 from index.records import Article, Chunk, Citation
-from index.vectors import FaissFlatIndex
+from index.vectors import STRUCTURES, choose_structure, load_index, new_index
 
 __all__ = ["Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "FORMAT_VERSION"]
 
@@ -67,9 +69,13 @@ class Manifest:
     count: int
     articles: int
     generation: int
+    # The precision(s) the model ran in to make the vectors: "float32", "bfloat16", or both joined
+    # by "+" after incremental ingests in different precisions (all are float32 unit rows, compatible).
     precision: str = "float32"
     vector_index: str = "flat"
     created_at: str = ""
+    # True when `briefbot reindex --structure` chose the structure; otherwise it follows the size.
+    vector_index_pinned: bool = False
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -97,7 +103,11 @@ class Snapshot:
         # immutable=1: the file never changes once published, so SQLite can skip locking.
         self._db = sqlite3.connect(f"file:{folder / _META}?immutable=1", uri=True, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
-        self.vectors = FaissFlatIndex.load(folder)
+        try:
+            self.vectors = load_index(folder, manifest.vector_index)
+        except (ValueError, RuntimeError) as error:
+            self._db.close()
+            raise IndexMismatchError(f"index at {folder} is unreadable: {error}; rebuild it with `briefbot reindex`") from error
         self.lexical = LexicalIndex.load(folder, manifest.count)
         if self.vectors.count != manifest.count:
             raise IndexMismatchError(
@@ -178,6 +188,15 @@ def check_compatible(manifest: Manifest, folder: Path, model_id: str | None, dim
         raise IndexMismatchError(
             f"index at {folder} has format version {manifest.format_version}, this briefbot reads {FORMAT_VERSION}; "
             "rebuild it with `briefbot reindex`")
+    unknown = [p for p in manifest.precision.split("+") if p not in PRECISIONS]
+    if unknown:
+        raise IndexMismatchError(
+            f"index at {folder} was embedded in precision '{manifest.precision}', which this briefbot does not know "
+            f"(known: {', '.join(PRECISIONS)}); rebuild it with `briefbot reindex`")
+    if manifest.vector_index not in STRUCTURES:
+        raise IndexMismatchError(
+            f"index at {folder} uses vector structure '{manifest.vector_index}', which this briefbot cannot read "
+            f"(known: {', '.join(STRUCTURES)}); change it with `briefbot reindex --structure flat`")
     if model_id is not None and (manifest.model != model_id or (dimension and manifest.dimension != dimension)):
         raise IndexMismatchError(
             f"index at {folder} was built with model '{manifest.model}' ({manifest.dimension}-d) but the configured "
@@ -204,24 +223,46 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
 
 def write_generation(
     data_dir: Path, base: Snapshot | None, new: Sequence[NewArticle], vectors: np.ndarray,
-    files: dict[str, str], model_id: str, dimension: int,
+    files: dict[str, str], model_id: str, dimension: int, precision: str = FLOAT32, structure: str | None = None,
 ) -> Manifest:
-    """Publish base + new articles as the next generation. Call under `writer_lock`."""
+    """Publish base + new articles as the next generation. Call under `writer_lock`.
+
+    `structure`: a vector index structure to pin ("auto" unpins); None keeps a pinned one or follows the size.
+    """
     root = index_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(root)
     tmp = root / f"tmp-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     db = _copy_meta(base, tmp / _META)
     _insert(db, new, files)
-    texts = [r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")]
     n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    vectors = vectors.reshape(-1, dimension)
+    count = (base.manifest.count if base else 0) + len(vectors)
+    pinned = structure not in (None, "auto") or (structure is None and bool(base and base.manifest.vector_index_pinned))
+    if structure not in (None, "auto"):
+        target = structure
+    elif pinned and base:
+        target = base.manifest.vector_index
+    else:
+        target = choose_structure(count)
+    if base and base.manifest.vector_index == target:
+        index = load_index(base.folder, target)  # a private copy: readers keep using theirs
+    else:
+        index = new_index(target, dimension)
+        if base:
+            index.add(base.vectors.source_vectors(base.folder))
+    index.add(vectors)
+    index.save(tmp, base.folder if base and base.manifest.vector_index == target else None)
+    if new or base is None:
+        LexicalIndex.build([r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")]).save(tmp)
+    else:  # same passages: the BM25 index is reused as is
+        shutil.copytree(base.folder / LEXICAL_DIR, tmp / LEXICAL_DIR)
     db.close()
-    index = FaissFlatIndex.load(base.folder) if base else FaissFlatIndex(dimension)
-    index.add(vectors.reshape(-1, dimension))
-    index.save(tmp)
-    LexicalIndex.build(texts).save(tmp)
     generation = 1 + max((int(p.name[4:]) for p in root.glob("gen-*")), default=0)
     manifest = Manifest(FORMAT_VERSION, model_id, dimension, index.count, n_articles, generation,
+                        precision=_merge_precision(base.manifest if base else None, precision, len(vectors)),
+                        vector_index=target, vector_index_pinned=pinned,
                         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     manifest.write(tmp)
     _fsync_tree(tmp)
@@ -230,6 +271,14 @@ def write_generation(
     _point_current(root, final)
     _remove_old_generations(root, keep=final)
     return manifest
+
+
+def _merge_precision(base: Manifest | None, precision: str, added: int) -> str:
+    if base is None or base.count == 0:
+        return precision
+    if not added:
+        return base.precision
+    return "+".join(sorted(set(base.precision.split("+")) | {precision}))
 
 
 def _copy_meta(base: Snapshot | None, target: Path) -> sqlite3.Connection:
