@@ -91,10 +91,15 @@ class LexicalIndex:
         terms = self.known_terms(text)
         if not terms or self.count == 0:
             return np.empty(0, np.float32), np.empty(0, np.int64)
-        mask = None
+        scores = self._model.get_scores(terms)
         if allowed is not None:
-            mask = np.zeros(self.count, dtype=np.float32)
-            mask[np.asarray(allowed, dtype=np.int64)] = 1.0
-        ids, scores = self._model.retrieve([terms], k=min(k, self.count), show_progress=False, weight_mask=mask)
-        keep = scores[0] > 0
-        return scores[0][keep].astype(np.float32), ids[0][keep].astype(np.int64)
+            mask = np.zeros(self.count, dtype=bool)
+            mask[np.asarray(allowed, dtype=np.int64)] = True
+            scores = np.where(mask, scores, 0.0)
+        # Rank only the documents that match at all: bm25s.retrieve sorts all scores, which at
+        # 1M passages (mostly zero ties) cost ~107 ms against ~8 ms here.
+        matching = np.flatnonzero(scores > 0)
+        if len(matching) > k:
+            matching = matching[np.argpartition(-scores[matching], k - 1)[:k]]
+        order = matching[np.lexsort((matching, -scores[matching]))]
+        return scores[order].astype(np.float32), order.astype(np.int64)

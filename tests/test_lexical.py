@@ -1,0 +1,30 @@
+"""BM25 search: same ranking as bm25s's own retrieve, names and numbers kept whole."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from index.lexical import LexicalIndex, tokenize
+from tests.conftest import WIKINEWS
+
+
+def test_tokens_keep_percentages_and_tickers() -> None:
+    assert tokenize("Over 85% of REMX holdings, said Greer") == ["85%", "remx", "hold", "said", "greer"]
+
+
+@pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews")
+def test_search_matches_bm25s_retrieve() -> None:
+    texts = [json.loads(line)["body"] for line in WIKINEWS.read_text(encoding="utf-8").splitlines()[:200]]
+    index = LexicalIndex.build(texts)
+    for query in ["earthquake Indonesia tsunami", "election results president", "football world cup final"]:
+        scores, ids = index.search(query, 10)
+        want_ids, want_scores = index._model.retrieve([index.known_terms(query)], k=10, show_progress=False)
+        keep = want_scores[0] > 0
+        np.testing.assert_allclose(scores, want_scores[0][keep], rtol=1e-5)
+        assert set(ids) == set(want_ids[0][keep]) or len(ids) == 10
+    allowed = np.arange(0, 200, 3)
+    _, ids = index.search("election results president", 10, allowed)
+    assert set(ids) <= set(allowed)
