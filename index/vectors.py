@@ -107,9 +107,7 @@ class FaissFlatIndex:
         return scores[0][keep], ids[0][keep].astype(np.int64)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        if not len(ids):
-            return np.empty((0, self._index.d), np.float32)
-        return self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return _reconstruct(self._index, ids)
 
     def save(self, folder: Path, base_folder: Path | None = None) -> None:
         faiss.write_index(self._index, str(folder / VECTOR_FILE))
@@ -181,9 +179,7 @@ class FaissHNSWIndex:
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Decoded (8-bit) vectors: within ~1e-3 of the originals in cosine."""
-        if not len(ids):
-            return np.empty((0, self._index.d), np.float32)
-        return self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return _reconstruct(self._index, ids)
 
     def source_vectors(self, folder: Path | None = None) -> np.ndarray:
         """The exact vectors (as float16) this index was built from; `folder` holds its SOURCE_FILE."""
@@ -249,3 +245,10 @@ class BruteForceIndex:
 
     def save(self, folder: Path) -> None:
         raise NotImplementedError("the brute-force reference is for tests and is never persisted")
+
+
+def _reconstruct(index: faiss.Index, ids: np.ndarray) -> np.ndarray:
+    """Stored vectors of `ids` as float32 rows (decoded when the index quantises them)."""
+    if not len(ids):
+        return np.empty((0, index.d), np.float32)
+    return index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
