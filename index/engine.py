@@ -86,9 +86,9 @@ class Engine:
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add new articles from files and folders (see `index.ingest`)."""
         report = ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
-        if report.added and self._query_embedder is None and self.model != "hash":
+        if report.added and self.model != "hash":
             # Export the torch-free query model now, while torch is loaded, so `ask` starts fast.
-            self._query_embedder = load_query_embedder(self.data_dir, self.model, lambda: self.embedder)
+            _ = self.query_embedder
         return report
 
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None) -> tuple[Answer, Turn]:
@@ -96,16 +96,17 @@ class Engine:
         text = _tidy(question)
         if not text:
             return Answer(question, "", notice="Ask a question about the briefs, e.g. “What happened with Geneva?”"), Turn(question, "")
-        resolution = resolve(text, conversation or Conversation(), self.snapshot.lexical.idf)
+        lexical = self.snapshot.lexical
+        resolution = resolve(text, conversation or Conversation(), lexical.idf)
         intent, where = self._time_window(resolution)
-        subject = self.snapshot.lexical.subject_terms
+        subject = lexical.subject_terms
         query = intent.query if subject(intent.query) else (intent.since_topic or intent.query)
         weight = LATEST_RECENCY_WEIGHT if intent.wants_latest else None
         if not subject(query) and (intent.wants_latest or where.active):
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
             hits = self.retriever.search(query, k, resolution.offset, where, weight)
-        answer = build_answer(question, query, hits, self.snapshot.lexical.idf, resolution.offset,
+        answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
                               None if hits else _nothing_found(resolution, where))
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:
