@@ -40,7 +40,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 sys.path.insert(0, str(ROOT))
 from index.chunk import chunk_article, split_sentences  # noqa: E402
-from index.embed import DEFAULT_MODEL_ID, load_embedder, load_query_embedder  # noqa: E402
+from index.embed import DEFAULT_MODEL_ID, load_embedder, load_exported_embedder  # noqa: E402
 from index.ingest import embed_chunks, ingest_paths  # noqa: E402
 from index.parse import parse_file  # noqa: E402
 from index.precision import BFLOAT16, FLOAT32, native_bf16  # noqa: E402
@@ -172,7 +172,7 @@ def ensure_query_model(data_dir: Path) -> None:
         shared = CACHE / "samples" / "models"
         if shared.exists():
             shutil.copytree(shared, models)
-    load_query_embedder(data_dir, None, lambda: load_embedder(None, FLOAT32))
+    load_exported_embedder(data_dir, None, lambda: load_embedder(None, FLOAT32))
 
 
 def bench_queries(embedder, data_dir: Path, runs: int) -> tuple[float, float, str]:  # type: ignore[no-untyped-def]
@@ -284,9 +284,9 @@ engine = Engine(data_dir)
 engine.ask("What happened with Geneva?")
 serving = rss()
 torch_loaded = "torch" in sys.modules
-import torch  # bot/app.py imports torch at start-up (one intra-op thread) and alerts embed with it
+engine.query_embedder.embed(["rare earth magnets"])  # the bot's alert topics use the same embedder
 print(json.dumps({"vectors": after_vectors - before, "bm25": after_lexical - after_vectors, "engine": serving,
-                  "engine_torch": torch_loaded, "with_torch": rss()}))
+                  "engine_torch": torch_loaded, "with_topics": rss()}))
 """
 
 
@@ -297,7 +297,7 @@ def memory_probe(data_dir: Path) -> dict[str, float]:
 
 
 def bench_cold_start(data_dir: Path, runs: int, backend: str = "auto") -> float:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "BRIEFBOT_QUERY_BACKEND": backend}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "BRIEFBOT_EMBED_BACKEND": backend}
 
     def once() -> float:
         started = time.perf_counter()
@@ -341,26 +341,32 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
     sample = ingest_sample(items)
     n = sum(len(i.chunks) for i in sample)
-    bf16 = load_embedder(None, BFLOAT16)
-    onnx = load_query_embedder(samples, None, lambda: fp32)
+    torch_bf16 = load_embedder(None, BFLOAT16)
+    onnx = load_exported_embedder(samples, None, lambda: fp32)  # queries: fp32, one thread
+    ingest_precision = BFLOAT16 if native_bf16() else FLOAT32
+    ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, threads=os.cpu_count() or 1)
+    ov_ingest = load_exported_embedder(samples, None, lambda: fp32, precision=ingest_precision,
+                                       threads=os.cpu_count() or 1)
     texts = [f"{i.article.title}\n{c.text}" for i in sample for c in i.chunks]
-    v32, v16, vx = fp32.embed(texts), bf16.embed(texts), onnx.embed(texts)
+    reference = fp32.embed(texts)
 
-    e32 = bench_embedding(fp32, sample, args.runs)
-    e16 = bench_embedding(bf16, sample, args.runs)
+    embedders = [("PyTorch fp32 — BASELINE", fp32), ("PyTorch bf16 weights", torch_bf16),
+                 ("OpenVINO fp32 (ONNX export)", ov32), (f"OpenVINO {ov_ingest.precision} (default ingest here)", ov_ingest)]
+    speeds = {name: bench_embedding(embedder, sample, args.runs) for name, embedder in embedders}
+    baseline = speeds[embedders[0][0]]
+    rows.append(("CPU native bf16 (avx512_bf16/amx_bf16)", "yes" if native_bf16() else "no"))
+    for name, embedder in embedders:
+        ratio = "" if embedder is fp32 else f"  ({speeds[name] / baseline:.2f}x fp32)"
+        cosine = "" if embedder is fp32 else "; cosine to fp32 min/mean %.4f / %.4f" % cosine_stats(embedder.embed(texts), reference)
+        rows.append((f"embedding {n} Wikinews passages, {name}", f"{speeds[name]:.1f} passages/s{ratio}{cosine}"))
     p32 = bench_pipeline(fp32, sample, args.runs)
-    p16 = bench_pipeline(bf16, sample, args.runs)
+    pov = bench_pipeline(ov_ingest, sample, args.runs)
     rows += [
-        (f"CPU native bf16 (avx512_bf16/amx_bf16)", "yes" if native_bf16() else "no"),
-        (f"embedding, PyTorch fp32 — BASELINE ({n} Wikinews passages)", f"{e32:.1f} passages/s"),
-        (f"embedding, PyTorch bf16 weights", f"{e16:.1f} passages/s  ({e16 / e32:.2f}x fp32)"),
-        (f"whole ingest (parse+chunk+embed+write), fp32", f"{p32:.1f} passages/s"),
-        (f"whole ingest (parse+chunk+embed+write), bf16 (default here)", f"{p16:.1f} passages/s  ({p16 / p32:.2f}x fp32)"),
-        ("cosine bf16 vs fp32 passage vectors (min / mean)", "%.4f / %.4f" % cosine_stats(v16, v32)),
-        ("cosine ONNX vs fp32 passage vectors (min / mean)", "%.5f / %.5f" % cosine_stats(vx, v32)),
-        ("one query embedding: PyTorch fp32 / ONNX Runtime", f"{embed_latency(fp32, args.runs):.1f} / {embed_latency(onnx, args.runs):.1f} ms"),
+        ("whole ingest (parse+chunk+embed+write), PyTorch fp32 — BASELINE", f"{p32:.1f} passages/s"),
+        ("whole ingest, default (OpenVINO, CPU-chosen precision)", f"{pov:.1f} passages/s  ({pov / p32:.2f}x fp32)"),
+        ("one query embedding: PyTorch fp32 / OpenVINO fp32 (1 thread)", f"{embed_latency(fp32, args.runs):.1f} / {embed_latency(onnx, args.runs):.1f} ms"),
     ]
-    del bf16
+    del torch_bf16, ov32
     _, sent = sentence_vectors(lambda: load_embedder(None, BFLOAT16))
     recall, base_n = recall_real(sent, vectors)
     rows.append((f"HNSW-SQ8 recall@10 vs exact, real embeddings ({base_n:,} sentences+passages)", f"{recall:.3f}"))
@@ -380,13 +386,13 @@ def main() -> None:
             mem = memory_probe(data_dir)
             rows.append((f"  memory at {size:,}: vector index / BM25 (RSS increase on load)",
                          f"{mem['vectors']:.0f} / {mem['bm25']:.0f} MB"))
-            rows.append((f"  RSS of engine after first query at {size:,} (torch imported: {mem['engine_torch']})",
-                         f"{mem['engine']:.0f} MB; {mem['with_torch']:.0f} MB once torch is imported as the bot does"))
+            rows.append((f"  RSS of engine after first query and an alert topic at {size:,} (torch imported: {mem['engine_torch']})",
+                         f"{mem['engine']:.0f} MB; {mem['with_topics']:.0f} MB"))
     rows.append(("cold start `briefbot ask`, 2 sample briefs (wall)", f"{bench_cold_start(samples, args.runs):.2f} s"))
     if 10_000 in sizes:
         ten_k = CACHE / "scale-10000"
         rows.append(("cold start `briefbot ask`, 10k passages, ONNX query path (wall)", f"{bench_cold_start(ten_k, args.runs):.2f} s"))
-        rows.append(("  same with BRIEFBOT_QUERY_BACKEND=torch (baseline)", f"{bench_cold_start(ten_k, args.runs, 'torch'):.2f} s"))
+        rows.append(("  same with BRIEFBOT_EMBED_BACKEND=torch (baseline)", f"{bench_cold_start(ten_k, args.runs, 'torch'):.2f} s"))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':{width}}  value   (median of {args.runs} runs, {os.cpu_count()} CPUs)")
     for name, value in rows:

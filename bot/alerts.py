@@ -228,7 +228,8 @@ class AlertService:
             if not briefs:
                 return {"new_briefs": 0}
             if self.matcher is None:
-                self.matcher = TopicMatcher(lambda texts: self.engine.embedder.embed(list(texts)), None)
+                # Topics are short texts, like questions: the query embedder (no torch in the bot process).
+                self.matcher = TopicMatcher(lambda texts: self.engine.query_embedder.embed(list(texts)), None)
             self.matcher._coverage = snapshot.lexical.coverage  # the current generation's statistics
             return self._enqueue(briefs)
         finally:

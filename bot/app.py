@@ -48,9 +48,7 @@ _NEW = filters.UpdateType.MESSAGE  # edited messages and channel posts are not q
 
 def build_application(config: BotConfig, engine: Engine | None = None) -> Application:
     """A ready-to-run Application: handlers, rate limiter, persisted state under <data_dir>/state."""
-    engine = engine or Engine(config.data_dir, config.model)
-    if config.model != "hash":
-        _one_torch_thread()
+    engine = engine or config.engine()
     state = config.data_dir / "state"
     svc = Services(config, engine, ConversationStore(state / "conversations.sqlite"),
                    AnswerStore(state / "answers.sqlite"))
@@ -112,16 +110,6 @@ class FloodSafeRateLimiter(AIORateLimiter):
                 raise
 
         return await super()._run_request(chat, group, allow_paid_broadcast, paced, args, kwargs)
-
-
-def _one_torch_thread() -> None:
-    """Queries are embedded one short text at a time: one intra-op thread is as fast, and immune to a busy
-    core (bench/bot_latency.py on 2 CPUs with one busy: p50 21 ms with 1 thread vs 518 ms with 2)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency; only the hash embedder runs without it
-        return
-    torch.set_num_threads(1)
 
 
 def _file_url(api_base_url: str) -> str:

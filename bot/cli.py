@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from index.answer import answer_to_json
 from index.conversation import Conversation
 from index.engine import Engine
@@ -19,6 +21,8 @@ __all__ = ["main"]
 
 EXAMPLES = """examples:
   briefbot ingest data/articles
+  BRIEFBOT_PRECISION=fp32 briefbot ingest data/articles   # force float32 (auto: bf16 where the CPU has it)
+  BRIEFBOT_EMBED_BACKEND=torch briefbot ask "Geneva?"      # PyTorch instead of the OpenVINO export
   briefbot ask "What happened with Geneva?"
   briefbot ask --json -k 5 "Who controls rare earth processing?"
   briefbot ask --json --batch questions.jsonl      # {"id", "query", "history": [...]} per line
@@ -60,15 +64,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from bot.config import EngineConfig
 
-    config = EngineConfig()
-    data_dir = args.data_dir or config.data_dir
     try:
         if args.command == "serve":
             from bot.app import serve
 
-            return serve(data_dir)
-        engine = Engine(data_dir, config.model)
-        return COMMANDS[args.command](engine, args)
+            return serve(args.data_dir)
+        try:
+            config = EngineConfig()
+        except ValidationError as error:
+            from bot.app import config_error_message
+
+            print(config_error_message(error), file=sys.stderr)
+            return 2
+        return COMMANDS[args.command](config.engine(args.data_dir), args)
     except BriefbotError as error:
         print(f"briefbot: {error}", file=sys.stderr)
         return 1

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
+
+if TYPE_CHECKING:
+    from index.engine import Engine
 
 __all__ = ["EngineConfig", "BotConfig"]
 
@@ -22,6 +26,16 @@ class EngineConfig(BaseSettings):
 
     data_dir: Path = Field(Path("data"), alias="BRIEFBOT_DATA_DIR")
     model: str | None = Field(None, alias="BRIEFBOT_MODEL")
+    # Ingest precision: auto = bfloat16 where the CPU has native bf16 units (index.precision).
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", alias="BRIEFBOT_PRECISION")
+    # auto/openvino: the verified ONNX export on OpenVINO (index.onnx_embed); torch: PyTorch throughout.
+    embed_backend: Literal["auto", "openvino", "torch"] = Field("auto", alias="BRIEFBOT_EMBED_BACKEND")
+
+    def engine(self, data_dir: Path | None = None) -> "Engine":
+        """The engine these settings describe (`data_dir` overrides BRIEFBOT_DATA_DIR)."""
+        from index.engine import Engine
+
+        return Engine(data_dir or self.data_dir, self.model, precision=self.precision, backend=self.embed_backend)
 
 
 def _int_list(value: object) -> object:

@@ -12,15 +12,15 @@ from typing import Protocol
 
 import numpy as np
 
-from index.errors import ModelUnavailableError
+from index.errors import BriefbotError, ModelUnavailableError
 from index.precision import BFLOAT16, FLOAT32, resolve_precision
 
-# torch and sentence_transformers are imported only when a model is loaded: `briefbot ask` on a
-# built index embeds its query with ONNX Runtime (index.onnx_embed) and never imports torch.
+# torch and sentence_transformers are imported only when a PyTorch model is loaded: once a data dir
+# holds the verified ONNX export (index.onnx_embed), ingest and queries run on OpenVINO without torch.
 
 __all__ = [
     "Embedder", "SentenceTransformerEmbedder", "HashEmbedder", "default_model_path", "load_embedder", "model_id_for",
-    "model_path_for", "load_query_embedder", "DEFAULT_MODEL_ID", "unit_rows",
+    "model_path_for", "load_exported_embedder", "DEFAULT_MODEL_ID", "unit_rows",
 ]
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
@@ -54,8 +54,9 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, never from a hub.
 
-    precision "bfloat16" casts the weights to bfloat16 (measured on AVX-512 BF16: ~3x fp32 throughput,
-    cosine to the fp32 vectors >= 0.998); vectors come out as float32 unit rows either way.
+    The reference the ONNX export is verified against, and the fallback when no export is accepted.
+    precision "bfloat16" casts the weights to bfloat16 (on AVX-512 BF16 ~2.3x fp32 throughput, cosine to
+    the fp32 vectors >= 0.999); vectors come out as float32 unit rows either way.
     """
 
     def __init__(self, model_path: Path, model_id: str | None = None, precision: str = FLOAT32) -> None:
@@ -115,10 +116,10 @@ class HashEmbedder:
         return out / np.where(norms == 0, 1.0, norms)
 
 
-def load_embedder(model: str | None, precision: str | None = None) -> Embedder:
+def load_embedder(model: str | None, precision: str = "auto") -> Embedder:
     """The configured model: None → bundled all-MiniLM-L6-v2, 'hash' → the fake, else a local folder.
 
-    `precision`: "float32", "bfloat16", or None for BRIEFBOT_PRECISION / auto-detection.
+    `precision`: "float32", "bfloat16", or a setting for `resolve_precision` (auto, fp32, bf16).
     """
     if model == "hash":
         return HashEmbedder()
@@ -138,25 +139,28 @@ def model_id_for(model: str | None) -> str:
     return DEFAULT_MODEL_ID if model is None else Path(model).expanduser().name
 
 
-def load_query_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder]) -> Embedder:
-    """The embedder for queries: the verified ONNX export when possible (no torch import), else `fallback()`.
+def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder],
+                           backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1) -> Embedder:
+    """The verified ONNX export run by OpenVINO (no torch import) when possible, else `fallback()`.
 
-    BRIEFBOT_QUERY_BACKEND = auto (default) | onnx | torch. With auto/onnx a missing export is made now
-    (once, ~5 s, needs torch) and cached under <data_dir>/models/; a refused export is not retried
-    until the model's weights change.
+    `backend` (BRIEFBOT_EMBED_BACKEND) = auto | openvino | torch. With auto/openvino a missing export is
+    made now (once per data dir, ~10 s, needs torch) and cached under <data_dir>/models/; a refused
+    export is not retried until the model's weights change. Queries use float32 on one thread;
+    ingest uses the resolved precision on every core.
     """
-    from index.onnx_embed import QUERY_BACKEND_ENV, cached_onnx_embedder, export_onnx, export_refused
+    from index.onnx_embed import cached_onnx_embedder, export_onnx, export_refused
 
-    backend = (os.environ.get(QUERY_BACKEND_ENV) or "auto").strip().lower()
+    if backend not in ("auto", "openvino", "torch"):
+        raise BriefbotError(f"BRIEFBOT_EMBED_BACKEND={backend!r} is not one of auto, openvino, torch")
     if model == "hash" or backend == "torch":
         return fallback()
     model_id, path = model_id_for(model), model_path_for(model)
-    found = cached_onnx_embedder(data_dir, model_id, path)
+    found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
     if found is not None:
         return found
     if not export_refused(data_dir, model_id, path):
         accepted, message = export_onnx(data_dir, model_id, path)
         if not accepted:
             logging.getLogger("briefbot").warning(message)
-        found = cached_onnx_embedder(data_dir, model_id, path)
+        found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
     return found if found is not None else fallback()

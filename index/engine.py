@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -10,8 +11,9 @@ from pathlib import Path
 
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, people_in, resolve
-from index.embed import Embedder, load_embedder, load_query_embedder, model_id_for
+from index.embed import Embedder, load_embedder, load_exported_embedder, model_id_for
 from index.ingest import IngestReport, Progress, ingest_paths
+from index.precision import resolve_precision
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
 from index.store import Snapshot, current_folder
@@ -42,30 +44,36 @@ class Engine:
 
     def __init__(self, data_dir: Path, model: str | None = None, embedder: Embedder | None = None,
                  settings: RetrievalSettings | None = None, today: Callable[[], date] = date.today,
-                 precision: str | None = None) -> None:
+                 precision: str = "auto", backend: str = "auto") -> None:
         self.data_dir = data_dir
         self.model = model
         self.model_id = embedder.model_id if embedder else model_id_for(model)
         self._embedder = embedder
         # An injected embedder serves queries too; a configured model queries through ONNX when it can.
         self._query_embedder: Embedder | None = embedder
-        self.precision = precision  # None: BRIEFBOT_PRECISION, else auto-detected (index.precision)
+        self.precision = precision  # auto | fp32 | bf16 (index.precision)
+        self.backend = backend  # auto | openvino | torch (index.embed.load_exported_embedder)
         self.settings = settings or RetrievalSettings()
         self.today = today
         self._retriever: Retriever | None = None
 
     @property
     def embedder(self) -> Embedder:
-        """Loaded on first use: `ingest` of unchanged files and `/latest` never pay for the model."""
+        """Embeds passages: the ONNX export on OpenVINO in the resolved precision on every core, else PyTorch.
+
+        Loaded on first use: `ingest` of unchanged files and `/latest` never pay for the model.
+        """
         if self._embedder is None:
-            self._embedder = load_embedder(self.model, self.precision)
+            precision = resolve_precision(self.precision)
+            self._embedder = load_exported_embedder(self.data_dir, self.model, lambda: load_embedder(self.model, precision),
+                                                    self.backend, precision=precision, threads=os.cpu_count() or 1)
         return self._embedder
 
     @property
     def query_embedder(self) -> Embedder:
-        """Embeds questions: the verified ONNX export (no torch import) or, failing that, `embedder`."""
+        """Embeds questions and alert topics: the export in float32 on one thread, or, failing that, `embedder`."""
         if self._query_embedder is None:
-            self._query_embedder = load_query_embedder(self.data_dir, self.model, lambda: self.embedder)
+            self._query_embedder = load_exported_embedder(self.data_dir, self.model, lambda: self.embedder, self.backend)
         return self._query_embedder
 
     @property
@@ -85,11 +93,7 @@ class Engine:
 
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add new articles from files and folders (see `index.ingest`)."""
-        report = ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
-        if report.added and self.model != "hash":
-            # Export the torch-free query model now, while torch is loaded, so `ask` starts fast.
-            _ = self.query_embedder
-        return report
+        return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
 
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None) -> tuple[Answer, Turn]:
         """Answer a question, resolving follow-ups against the conversation (which is not modified)."""

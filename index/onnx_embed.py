@@ -1,15 +1,17 @@
-"""A torch-free query embedder: the same model exported to ONNX once, run with ONNX Runtime.
+"""A torch-free embedder: the same model exported to ONNX once, run by OpenVINO.
 
-The export happens locally (never a download) the first time it is needed — after an ingest, or on
+The export happens locally (never a download) the first time it is needed — on the first ingest or
 the first query — with torch.onnx.export of the transformer + mean pooling + L2 normalisation. It is
-accepted only if its vectors match the PyTorch fp32 model on a fixed sample (cosine >= 0.999 on every
-text); otherwise a `refused.json` records why and queries keep using PyTorch. Tokenisation uses the
-`tokenizers` library with the model's own tokenizer.json, so nothing here imports torch.
+accepted only if OpenVINO's float32 vectors match the PyTorch fp32 model on a fixed sample (cosine
+>= 0.999 on every text); otherwise a `refused.json` records why and everything keeps using PyTorch.
+Where the CPU has native bf16 units the bfloat16 run is checked too (>= 0.998) and ingest uses it:
+OpenVINO's bf16 kernels are what makes ingest fast (bench/run.py: ~3x PyTorch fp32 on AVX-512 BF16,
+where PyTorch's own bf16 loses a third of its time in attention). Tokenisation uses the `tokenizers`
+library with the model's own tokenizer.json, so nothing here imports torch.
 
     <data_dir>/models/<model_id>/
         model.onnx  tokenizer.json  export.json   (export.json written last: its presence = verified)
-model.onnx is saved already graph-optimised by ONNX Runtime (portable "extended" level), which halves
-the session start-up of every one-shot `briefbot ask`.
+        compiled/   OpenVINO's cache of compiled models (cuts a one-shot `briefbot ask`'s start-up)
 """
 
 from __future__ import annotations
@@ -17,21 +19,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.precision import FLOAT32
+from index.precision import BFLOAT16, FLOAT32, native_bf16
 
 __all__ = ["OnnxEmbedder", "export_onnx", "cached_onnx_embedder", "onnx_folder", "VERIFY_SAMPLE", "MIN_COSINE",
-           "QUERY_BACKEND_ENV", "export_refused"]
+           "MIN_COSINE_BF16", "export_refused"]
 
 MIN_COSINE = 0.999
+MIN_COSINE_BF16 = 0.998
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
-QUERY_BACKEND_ENV = "BRIEFBOT_QUERY_BACKEND"  # auto (default) | onnx | torch
-_EXPORT_VERSION = 2
+_EXPORT_VERSION = 3
+_OPENVINO_PRECISION = {FLOAT32: "f32", BFLOAT16: "bf16"}
 # Short and long, ASCII and not, names and numbers, one text far past the 256-token limit.
 VERIFY_SAMPLE = (
     "What happened with Geneva?",
@@ -64,52 +68,71 @@ def _weights_fingerprint(model_path: Path) -> dict[str, int]:
 
 
 class OnnxEmbedder:
-    """Embeds texts with an exported model.onnx and tokenizer.json (no torch)."""
+    """Embeds texts with an exported model.onnx and tokenizer.json, compiled by OpenVINO (no torch).
 
-    def __init__(self, folder: Path, model_id: str, threads: int = 1, info: dict[str, object] | None = None) -> None:
-        import onnxruntime as ort
+    `precision` "bfloat16" runs the matrix products in bf16 (outputs are float32 unit rows either way);
+    `threads` 1 suits one short query at a time, every core suits ingest. Thread-safe (one request at a time).
+    """
+
+    def __init__(self, folder: Path, model_id: str, precision: str = FLOAT32, threads: int = 1,
+                 info: dict[str, object] | None = None) -> None:
         from tokenizers import Tokenizer
 
         info = info if info is not None else json.loads((folder / "export.json").read_text())
         self.folder = folder
         self.model_id = model_id
         self.dimension = int(info["dimension"])
-        self.precision = FLOAT32
-        self.min_cosine = float(info.get("min_cosine", 0.0))  # type: ignore[arg-type]
+        self.precision = precision
+        self.threads = threads
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=int(info.get("max_tokens", MAX_TOKENS)))
-        self._tokenizer.enable_padding(pad_id=int(info.get("pad_id", 0)), pad_token=info.get("pad_token", "[PAD]"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Already optimised at export; skipping it here saves ~0.2 s per process start.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        self._session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        # Pad each batch to its longest text (the shipped tokenizer.json pads everything to 128).
+        self._tokenizer.enable_padding(pad_id=int(info.get("pad_id", 0)), pad_token=str(info.get("pad_token", "[PAD]")))
+        compiled = _compile(folder, precision, threads)
+        self._inputs = {name for port in compiled.inputs for name in port.get_names()}
+        self._request = compiled.create_infer_request()
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         if not len(texts):
             return np.empty((0, self.dimension), np.float32)
-        # Like sentence-transformers: stripped texts, batches of similar length.
+        # Like sentence-transformers: stripped texts, batches of similar length (little padding).
         stripped = [str(t).strip() for t in texts]
         order = np.argsort([-len(t) for t in stripped], kind="stable")
         out = np.empty((len(texts), self.dimension), np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            encodings = self._tokenizer.encode_batch([stripped[i] for i in rows])
-            feed = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-            }
-            out[rows] = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            out[rows] = self._run(self._tokenizer.encode_batch([stripped[i] for i in rows]))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 
+    def _run(self, encodings: list) -> np.ndarray:  # type: ignore[type-arg]
+        feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        with self._lock:
+            result = self._request.infer({k: v for k, v in feed.items() if k in self._inputs})
+            return np.array(result[0], dtype=np.float32)
 
-def cached_onnx_embedder(data_dir: Path, model_id: str, model_path: Path, threads: int = 1) -> OnnxEmbedder | None:
-    """The verified export for this model if one is cached and still matches the model's weights."""
+
+def _compile(folder: Path, precision: str, threads: int):  # type: ignore[no-untyped-def]
+    """The model compiled for this CPU; compiled blobs are cached beside it when the folder is writable."""
+    import openvino as ov
+
+    config: dict[str, object] = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision],
+                                 "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+    if os.access(folder, os.W_OK):
+        config["CACHE_DIR"] = str(folder / "compiled")
+    return ov.Core().compile_model(str(folder / "model.onnx"), "CPU", config)
+
+
+def cached_onnx_embedder(data_dir: Path, model_id: str, model_path: Path, precision: str = FLOAT32,
+                         threads: int = 1) -> OnnxEmbedder | None:
+    """The verified export for this model if one is cached and still matches the model's weights.
+
+    bfloat16 is granted only if the export verified it; otherwise the float32 run is returned
+    (its `precision` says which, and the manifest records that).
+    """
     folder = onnx_folder(data_dir, model_id)
     try:
         info = json.loads((folder / "export.json").read_text())
@@ -117,8 +140,10 @@ def cached_onnx_embedder(data_dir: Path, model_id: str, model_path: Path, thread
         return None
     if info.get("version") != _EXPORT_VERSION or info.get("weights") != _weights_fingerprint(model_path):
         return None
+    if precision == BFLOAT16 and BFLOAT16 not in info.get("precisions", []):
+        precision = FLOAT32
     try:
-        return OnnxEmbedder(folder, model_id, threads)
+        return OnnxEmbedder(folder, model_id, precision, threads, info)
     except Exception:  # a damaged cache is not fatal: the caller falls back to PyTorch
         return None
 
@@ -148,24 +173,32 @@ def export_onnx(data_dir: Path, model_id: str, model_path: Path, reference: obje
     tmp.mkdir()
     try:
         info = _export(reference, model_path, tmp)
-        candidate = OnnxEmbedder(tmp, model_id, threads=1, info=info)
         want = reference.embed(list(VERIFY_SAMPLE), batch_size=4)
-        got = candidate.embed(list(VERIFY_SAMPLE), batch_size=4)
-        cosine = float(np.min(np.sum(want * got, axis=1)))
+        cosine = _min_cosine(want, OnnxEmbedder(tmp, model_id, FLOAT32, info=info))
         if not cosine >= MIN_COSINE:
             folder.mkdir(parents=True, exist_ok=True)
-            message = f"ONNX export refused: min cosine to PyTorch {cosine:.5f} < {MIN_COSINE}; queries use PyTorch"
+            message = f"ONNX export refused: min cosine to PyTorch {cosine:.5f} < {MIN_COSINE}; embedding uses PyTorch"
             (folder / "refused.json").write_text(json.dumps({"min_cosine": cosine, "weights": info["weights"]}))
             return False, message
         info["min_cosine"] = cosine
+        info["precisions"] = [FLOAT32]
+        if native_bf16():
+            info["min_cosine_bf16"] = bf16 = _min_cosine(want, OnnxEmbedder(tmp, model_id, BFLOAT16, info=info))
+            if bf16 >= MIN_COSINE_BF16:
+                info["precisions"].append(BFLOAT16)
+        shutil.rmtree(tmp / "compiled", ignore_errors=True)  # compiled from the temporary path; rebuilt on use
         (tmp / "export.json").write_text(json.dumps(info, indent=2))
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
-        return True, f"ONNX query model exported to {folder} (min cosine to PyTorch {cosine:.5f})"
+        return True, f"ONNX model exported to {folder} (min cosine to PyTorch {cosine:.5f})"
     except Exception as error:  # noqa: BLE001 - any export failure means "keep using PyTorch"
-        return False, f"ONNX export failed ({type(error).__name__}: {error}); queries use PyTorch"
+        return False, f"ONNX export failed ({type(error).__name__}: {error}); embedding uses PyTorch"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _min_cosine(want: np.ndarray, candidate: OnnxEmbedder) -> float:
+    return float(np.min(np.sum(want * candidate.embed(list(VERIFY_SAMPLE), batch_size=4), axis=1)))
 
 
 def _export(reference: object, model_path: Path, target: Path) -> dict[str, object]:
@@ -199,7 +232,6 @@ def _export(reference: object, model_path: Path, target: Path) -> dict[str, obje
             dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                           "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}},
             opset_version=17, dynamo=False, do_constant_folding=True)
-    _optimise(target / "model.onnx")
     shutil.copyfile(model_path / "tokenizer.json", target / "tokenizer.json")
     max_tokens = int(getattr(reference.model, "max_seq_length", MAX_TOKENS) or MAX_TOKENS)  # type: ignore[attr-defined]
     tokenizer = transformer.tokenizer
@@ -210,15 +242,3 @@ def _export(reference: object, model_path: Path, target: Path) -> dict[str, obje
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
 
-
-def _optimise(path: Path) -> None:
-    """Replace an exported model by its ONNX Runtime-optimised graph ("extended": no CPU-specific ops)."""
-    import onnxruntime as ort
-
-    optimised = path.with_suffix(".opt.onnx")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(optimised)
-    options.log_severity_level = 3
-    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    os.replace(optimised, path)

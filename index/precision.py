@@ -1,13 +1,12 @@
 """Which float format the embedding model runs in: bfloat16 where the CPU has native bf16 units.
 
-Setting `BRIEFBOT_PRECISION` = auto (default) | fp32 | bf16. `auto` picks bfloat16 only when
+Setting (`BRIEFBOT_PRECISION`, read by bot.config) = auto (default) | fp32 | bf16. `auto` picks bfloat16 only when
 /proc/cpuinfo lists `avx512_bf16` or `amx_bf16`; CPUs without them run bf16 slower than fp32.
 Stored vectors are always float32 unit rows; the manifest records the precision that made them.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,9 +35,9 @@ def native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
     return False
 
 
-def resolve_precision(setting: str | None = None) -> str:
-    """'float32' or 'bfloat16' for a setting (None → the environment, then auto)."""
-    value = (setting if setting is not None else os.environ.get(PRECISION_ENV, "") or "auto").strip().lower()
+def resolve_precision(setting: str = "auto") -> str:
+    """'float32' or 'bfloat16' for a setting."""
+    value = setting.strip().lower()
     if value == "auto":
         return BFLOAT16 if native_bf16() else FLOAT32
     if value not in _ALIASES:

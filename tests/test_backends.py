@@ -2,8 +2,9 @@
 
 - vector structures (flat, HNSW-SQ8, brute force) return the same top results on a fixed set;
 - the approximate structure is checked against exact search on seeded REAL sentence embeddings;
-- fp32, bf16 and ONNX embeddings of the sample briefs agree (cosine) and rank alike;
-- `briefbot ask` on a built index never imports torch;
+- PyTorch fp32/bf16 and the ONNX export on OpenVINO (fp32, and bf16 where the CPU has it) embed the
+  sample briefs alike (cosine) and rank alike;
+- `briefbot ask`, and `briefbot ingest` once the export exists, never import torch;
 - structure changes never re-embed; manifest mismatches fail loudly.
 Speed is measured in bench/run.py, never here.
 """
@@ -22,7 +23,7 @@ import pytest
 
 from index import onnx_embed, vectors
 from index.chunk import split_sentences
-from index.embed import Embedder, HashEmbedder, SentenceTransformerEmbedder, default_model_path, load_query_embedder
+from index.embed import Embedder, HashEmbedder, SentenceTransformerEmbedder, default_model_path, load_exported_embedder
 from index.engine import Engine
 from index.errors import BriefbotError, IndexMismatchError
 from index.ingest import embed_chunks, embedding_text, ingest_paths, restructure
@@ -120,14 +121,22 @@ def test_precision_setting_and_detection(tmp_path: Path, monkeypatch: pytest.Mon
     without = tmp_path / "cpuinfo-plain"
     without.write_text("processor: 0\nflags\t\t: fpu sse avx2\n")
     assert native_bf16.__wrapped__(str(with_bf16)) and not native_bf16.__wrapped__(str(without))
-    monkeypatch.setenv("BRIEFBOT_PRECISION", "fp32")
-    assert resolve_precision() == FLOAT32
-    monkeypatch.setenv("BRIEFBOT_PRECISION", "bf16")
-    assert resolve_precision() == BFLOAT16
-    monkeypatch.setenv("BRIEFBOT_PRECISION", "auto")
-    assert resolve_precision() == (BFLOAT16 if native_bf16() else FLOAT32)
+    assert resolve_precision("fp32") == FLOAT32 and resolve_precision("bf16") == BFLOAT16
+    assert resolve_precision() == resolve_precision("auto") == (BFLOAT16 if native_bf16() else FLOAT32)
     with pytest.raises(BriefbotError, match="BRIEFBOT_PRECISION"):
         resolve_precision("int4")
+    # The settings reach the engine from the environment (or .env), validated in one place.
+    from pydantic import ValidationError
+
+    from bot.config import EngineConfig
+
+    monkeypatch.setenv("BRIEFBOT_PRECISION", "fp32")
+    monkeypatch.setenv("BRIEFBOT_EMBED_BACKEND", "torch")
+    engine = EngineConfig().engine(tmp_path)
+    assert (engine.precision, engine.backend, engine.data_dir) == ("fp32", "torch", tmp_path)
+    monkeypatch.setenv("BRIEFBOT_EMBED_BACKEND", "onnxruntime")
+    with pytest.raises(ValidationError, match="BRIEFBOT_EMBED_BACKEND"):
+        EngineConfig()
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +151,15 @@ def onnx_export_dir(tmp_path_factory: pytest.TempPathFactory, fp32_embedder: Sen
 @pytest.fixture(scope="session")
 def onnx_embedder(onnx_export_dir: Path) -> OnnxEmbedder:
     found = cached_onnx_embedder(onnx_export_dir, MODEL_ID, default_model_path())
-    assert found is not None
+    assert found is not None and found.precision == FLOAT32
+    return found
+
+
+@pytest.fixture(scope="session")
+def onnx_ingest_embedder(onnx_export_dir: Path) -> OnnxEmbedder:
+    """What ingest uses: bf16 where the CPU has native bf16 (and the export verified it), on every core."""
+    found = cached_onnx_embedder(onnx_export_dir, MODEL_ID, default_model_path(), BFLOAT16, threads=2)
+    assert found is not None and found.precision == (BFLOAT16 if native_bf16() else FLOAT32)
     return found
 
 
@@ -157,15 +174,17 @@ def sample_passages() -> list[str]:
 
 @pytest.mark.integration
 def test_precisions_and_backends_agree(fp32_embedder: Embedder, bf16_embedder: Embedder, onnx_embedder: Embedder,
-                                       sample_passages: list[str]) -> None:
+                                       onnx_ingest_embedder: Embedder, sample_passages: list[str]) -> None:
     reference = fp32_embedder.embed(sample_passages)
-    for name, embedder, floor in [("bf16", bf16_embedder, 0.99), ("onnx", onnx_embedder, 0.999)]:
+    for name, embedder, floor in [("bf16", bf16_embedder, 0.99), ("onnx", onnx_embedder, 0.999),
+                                  ("onnx-ingest", onnx_ingest_embedder, 0.998)]:
         got = embedder.embed(sample_passages)
         assert got.dtype == np.float32 and got.shape == reference.shape, name
         np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
         assert np.min(np.sum(got * reference, axis=1)) >= floor, name
     # Same top passage for every question, whichever embeds the question and whichever built the index.
-    documents = {"fp32": reference, "bf16": bf16_embedder.embed(sample_passages)}
+    documents = {"fp32": reference, "bf16": bf16_embedder.embed(sample_passages),
+                 "onnx-ingest": onnx_ingest_embedder.embed(sample_passages)}
     for question in QUESTIONS:
         want = int(np.argmax(reference @ fp32_embedder.embed([question])[0]))
         for doc_name, docs in documents.items():
@@ -181,32 +200,54 @@ def test_onnx_export_is_verified_and_refused_when_it_does_not_match(tmp_path: Pa
                                                                    fp32_embedder: SentenceTransformerEmbedder) -> None:
     info = json.loads((onnx_folder(onnx_export_dir, MODEL_ID) / "export.json").read_text())
     assert info["min_cosine"] >= onnx_embed.MIN_COSINE
+    assert (BFLOAT16 in info["precisions"]) == native_bf16()
+    if native_bf16():
+        assert info["min_cosine_bf16"] >= onnx_embed.MIN_COSINE_BF16
     monkeypatch.setattr(onnx_embed, "MIN_COSINE", 1.5)  # nothing can pass: the export must be refused
     accepted, message = export_onnx(tmp_path, MODEL_ID, default_model_path(), fp32_embedder)
     assert not accepted and "refused" in message
     assert cached_onnx_embedder(tmp_path, MODEL_ID, default_model_path()) is None
     fallback = HashEmbedder()
-    assert load_query_embedder(tmp_path, None, lambda: fallback) is fallback  # and it is not retried
+    assert load_exported_embedder(tmp_path, None, lambda: fallback) is fallback  # and it is not retried
 
 
 TORCH_FREE = """
 import sys
 from bot.cli import main
-code = main(["ask", "--data-dir", sys.argv[1], "What happened with Geneva?"])
+code = main(sys.argv[1:])
 loaded = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
 assert code == 0 and not loaded, (code, loaded)
 print("TORCH-FREE")
 """
 
 
+def _torch_free(*argv: str) -> str:
+    out = subprocess.run([sys.executable, "-c", TORCH_FREE, *argv], cwd=ROOT, capture_output=True, text=True,
+                         env={**__import__("os").environ, "HF_HUB_OFFLINE": "1", "BRIEFBOT_MODEL": "",
+                              "BRIEFBOT_EMBED_BACKEND": "auto", "BRIEFBOT_PRECISION": "auto"}, timeout=120)
+    assert "TORCH-FREE" in out.stdout, out.stderr[-2000:]
+    return out.stdout
+
+
 @pytest.mark.integration
 def test_ask_on_a_built_index_never_imports_torch(real_index_dir: Path, onnx_export_dir: Path, tmp_path: Path) -> None:
     data_dir = copy_index(real_index_dir, tmp_path / "data")
     shutil.copytree(onnx_export_dir / "models", data_dir / "models", dirs_exist_ok=True)
-    out = subprocess.run([sys.executable, "-c", TORCH_FREE, str(data_dir)], cwd=ROOT, capture_output=True, text=True,
-                         env={**__import__("os").environ, "HF_HUB_OFFLINE": "1", "BRIEFBOT_MODEL": ""}, timeout=120)
-    assert "TORCH-FREE" in out.stdout, out.stderr[-2000:]
-    assert "Geneva" in out.stdout
+    assert "Geneva" in _torch_free("ask", "--data-dir", str(data_dir), "What happened with Geneva?")
+
+
+@pytest.mark.integration
+def test_ingest_with_the_export_never_imports_torch(onnx_export_dir: Path, fp32_embedder: Embedder,
+                                                    tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(onnx_export_dir / "models", data_dir / "models")
+    _torch_free("ingest", "--data-dir", str(data_dir), str(SAMPLES))
+    snapshot = Snapshot.open(data_dir)
+    assert snapshot.manifest.precision == (BFLOAT16 if native_bf16() else FLOAT32)
+    texts = [embedding_text(r["title"], r["text"]) for r in snapshot.query(
+        "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.seq = c.article_seq ORDER BY c.id")]
+    stored = snapshot.vectors.vectors(np.arange(snapshot.manifest.count))
+    assert np.min(np.sum(stored * fp32_embedder.embed(texts), axis=1)) >= onnx_embed.MIN_COSINE_BF16
 
 
 @pytest.mark.integration
