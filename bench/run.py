@@ -329,24 +329,24 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     CACHE.mkdir(parents=True, exist_ok=True)
     items = wikinews_items()
+    samples = samples_index()  # also makes the verified ONNX export every embedder below needs
     fp32 = load_embedder(None, FLOAT32)
-    vectors = base_vectors(fp32, items)
+    ingest_precision = BFLOAT16 if native_bf16() else FLOAT32
+    ov_ingest = load_exported_embedder(samples, None, lambda: fp32, precision=ingest_precision,
+                                       threads=os.cpu_count() or 1)
+    vectors = base_vectors(ov_ingest, items)
     if args.build_only:
         for size in sizes:
             started = time.perf_counter()
             build_scale_index(size, items, vectors)
             print(f"scale-{size}: {time.perf_counter() - started:.0f} s", flush=True)
         return
-    samples = samples_index()
     rows: list[tuple[str, str]] = []
     sample = ingest_sample(items)
     n = sum(len(i.chunks) for i in sample)
     torch_bf16 = load_embedder(None, BFLOAT16)
     onnx = load_exported_embedder(samples, None, lambda: fp32)  # queries: fp32, one thread
-    ingest_precision = BFLOAT16 if native_bf16() else FLOAT32
     ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, threads=os.cpu_count() or 1)
-    ov_ingest = load_exported_embedder(samples, None, lambda: fp32, precision=ingest_precision,
-                                       threads=os.cpu_count() or 1)
     texts = [f"{i.article.title}\n{c.text}" for i in sample for c in i.chunks]
     reference = fp32.embed(texts)
 
@@ -367,7 +367,7 @@ def main() -> None:
         ("one query embedding: PyTorch fp32 / OpenVINO fp32 (1 thread)", f"{embed_latency(fp32, args.runs):.1f} / {embed_latency(onnx, args.runs):.1f} ms"),
     ]
     del torch_bf16, ov32
-    _, sent = sentence_vectors(lambda: load_embedder(None, BFLOAT16))
+    _, sent = sentence_vectors(lambda: ov_ingest)
     recall, base_n = recall_real(sent, vectors)
     rows.append((f"HNSW-SQ8 recall@10 vs exact, real embeddings ({base_n:,} sentences+passages)", f"{recall:.3f}"))
     for size in sizes:

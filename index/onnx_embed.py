@@ -176,10 +176,7 @@ def export_onnx(data_dir: Path, model_id: str, model_path: Path, reference: obje
         want = reference.embed(list(VERIFY_SAMPLE), batch_size=4)
         cosine = _min_cosine(want, OnnxEmbedder(tmp, model_id, FLOAT32, info=info))
         if not cosine >= MIN_COSINE:
-            folder.mkdir(parents=True, exist_ok=True)
-            message = f"ONNX export refused: min cosine to PyTorch {cosine:.5f} < {MIN_COSINE}; embedding uses PyTorch"
-            (folder / "refused.json").write_text(json.dumps({"min_cosine": cosine, "weights": info["weights"]}))
-            return False, message
+            return _refuse(folder, model_path, f"min cosine to PyTorch {cosine:.5f} < {MIN_COSINE}")
         info["min_cosine"] = cosine
         info["precisions"] = [FLOAT32]
         if native_bf16():
@@ -192,9 +189,16 @@ def export_onnx(data_dir: Path, model_id: str, model_path: Path, reference: obje
         os.replace(tmp, folder)
         return True, f"ONNX model exported to {folder} (min cosine to PyTorch {cosine:.5f})"
     except Exception as error:  # noqa: BLE001 - any export failure means "keep using PyTorch"
-        return False, f"ONNX export failed ({type(error).__name__}: {error}); embedding uses PyTorch"
+        return _refuse(folder, model_path, f"{type(error).__name__}: {error}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refuse(folder: Path, model_path: Path, reason: str) -> tuple[bool, str]:
+    """Record that these weights cannot be exported (not retried until they change); (False, message)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "refused.json").write_text(json.dumps({"reason": reason, "weights": _weights_fingerprint(model_path)}))
+    return False, f"ONNX export refused ({reason}); embedding uses PyTorch (delete {folder / 'refused.json'} to retry)"
 
 
 def _min_cosine(want: np.ndarray, candidate: OnnxEmbedder) -> float:

@@ -211,6 +211,21 @@ def test_onnx_export_is_verified_and_refused_when_it_does_not_match(tmp_path: Pa
     assert load_exported_embedder(tmp_path, None, lambda: fallback) is fallback  # and it is not retried
 
 
+@pytest.mark.integration
+def test_a_failing_export_is_refused_once_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      fp32_embedder: SentenceTransformerEmbedder) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("openvino cannot compile this model")
+
+    monkeypatch.setattr(onnx_embed, "_export", broken)
+    accepted, message = export_onnx(tmp_path, MODEL_ID, default_model_path(), fp32_embedder)
+    assert not accepted and "cannot compile" in message
+    assert onnx_embed.export_refused(tmp_path, MODEL_ID, default_model_path())
+    fallback = HashEmbedder()
+    monkeypatch.setattr(onnx_embed, "export_onnx", lambda *a: pytest.fail("a refused export was retried"))
+    assert load_exported_embedder(tmp_path, None, lambda: fallback) is fallback
+
+
 TORCH_FREE = """
 import sys
 from bot.cli import main
