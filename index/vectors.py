@@ -2,9 +2,14 @@
 
 Structures (recorded in the manifest as `vector_index`):
   flat      exact inner product (IndexFlatIP), float32; used up to FLAT_MAX_PASSAGES passages.
-  hnsw-sq8  HNSW graph over 8-bit scalar-quantised vectors (IndexHNSWSQ, inner product): ~0.5 KB per
-            384-d passage instead of 1.5 KB (1M passages ≈ 0.5 GB), sub-millisecond search; recall@10
-            against exact search measured on real sentence embeddings by bench/run.py.
+  hnsw-sq8  HNSW graph over 8-bit scalar-quantised vectors (IndexHNSWSQ, inner product, M=32,
+            efConstruction=160, efSearch=256): ~0.65 KB per 384-d passage instead of 1.5 KB (1M passages
+            ≈ 626 MB). bench/ann.py (synthetic-from-real passages: means of 3–6 real sentence embeddings,
+            held-out real sentences as queries) measured recall@10 against exact search 0.987 at 100k and
+            0.980 at 1M, p50 ~0.9 / ~1.5 ms on one thread. The former M=24, efConstruction=80 graph needs
+            efSearch=512 for 0.971 at 1M (~1.8 ms); generations built with it keep that efSearch.
+            IVF4096,SQ8 was measured too and is worse on these vectors (0.916 at nprobe=256, 2.6 ms).
+            Cost: building is ~2.4× slower than with M=24/efC=80 (1M: ~13 min instead of ~5 on 2 shared cores).
 Approximate generations also keep the exact vectors as float16 (vectors.f16.npy, never loaded by a
 reader) so a new generation or a change of structure never re-embeds and never compounds quantisation.
 """
@@ -26,11 +31,14 @@ SOURCE_FILE = "vectors.f16.npy"
 FLAT = "flat"
 HNSW = "hnsw-sq8"
 STRUCTURES = (FLAT, HNSW)
-# Exact search up to here (one thread: ~0.6 ms at 10k passages, ~12 ms at 100k); HNSW beyond.
+# Exact search up to here (one thread: ~0.6 ms at 10k passages, ~6–12 ms at 100k); HNSW beyond.
 FLAT_MAX_PASSAGES = 20_000
-HNSW_M = 24
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 512
+# Measured by bench/ann.py at 100k and 1M passages (see the module docstring).
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 160
+HNSW_EF_SEARCH = 256
+# Graphs built with fewer links (the former M=24, efConstruction=80) need a wider beam for recall@10 ≥ 0.95.
+HNSW_EF_SEARCH_SPARSE = 512
 # A filter that keeps fewer ids than this is searched exactly over the allowed rows (a graph walk
 # that must skip most nodes misses results).
 EXACT_FILTER_MAX = 20_000
@@ -42,6 +50,18 @@ def _one_search_thread() -> None:
     (flat search at 10k: 0.6 ms on one thread, 8 ms on two with a busy core). The setting is per
     calling thread in libgomp, so a writer thread building an index keeps every core."""
     faiss.omp_set_num_threads(1)
+
+
+def _selector(allowed: np.ndarray, count: int) -> faiss.IDSelector:
+    """A bitmap of the allowed ids: ~1 ms to build for 250k ids at 1M passages, where an IDSelectorBatch
+    (a hash set) takes ~15 ms, per query. Ids outside 0..count-1 match nothing."""
+    ids = np.asarray(allowed, dtype=np.int64)
+    mask = np.zeros(count, dtype=bool)
+    mask[ids[(ids >= 0) & (ids < count)]] = True
+    bits = np.packbits(mask, bitorder="little")
+    selector = faiss.IDSelectorBitmap(count, faiss.swig_ptr(bits))
+    selector.referenced_objects = [bits]  # faiss keeps only a pointer: the bitmap lives with the selector
+    return selector
 
 
 def choose_structure(count: int) -> str:
@@ -101,7 +121,7 @@ class FaissFlatIndex:
         _one_search_thread()
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+            params = faiss.SearchParameters(sel=_selector(allowed, self.count))
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep].astype(np.int64)
@@ -118,17 +138,21 @@ class FaissHNSWIndex:
 
     structure = HNSW
 
-    def __init__(self, dimension: int, index: faiss.Index | None = None, ef_search: int = HNSW_EF_SEARCH) -> None:
+    def __init__(self, dimension: int, index: faiss.Index | None = None, ef_search: int | None = None) -> None:
         if index is None:
             index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        # Not stored in the file (a loaded index says 40): nodes added to a loaded graph are linked as well
+        # as those of the first build.
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        if ef_search is None:
+            ef_search = HNSW_EF_SEARCH if index.hnsw.nb_neighbors(1) >= HNSW_M else HNSW_EF_SEARCH_SPARSE
         self._index = index
         self._index.hnsw.efSearch = ef_search
         self.ef_search = ef_search
         self._source: list[np.ndarray] = []  # float16 copies of what was added, saved as SOURCE_FILE
 
     @classmethod
-    def load(cls, folder: Path, ef_search: int = HNSW_EF_SEARCH) -> FaissHNSWIndex:
+    def load(cls, folder: Path, ef_search: int | None = None) -> FaissHNSWIndex:
         index = faiss.read_index(str(folder / VECTOR_FILE))
         return cls(index.d, index, ef_search)
 
@@ -171,7 +195,7 @@ class FaissHNSWIndex:
         else:
             # The walk skips filtered-out nodes: widen the beam by how much is filtered out.
             share = len(allowed) / max(1, self.count)
-            params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)),
+            params = faiss.SearchParametersHNSW(sel=_selector(allowed, self.count),
                                                 efSearch=int(min(4096, ef / max(share, 1e-3))))
         scores, ids = self._index.search(q, k, params=params)
         keep = ids[0] >= 0

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -111,6 +112,41 @@ def test_hnsw_recall_against_exact_on_real_sentence_embeddings(real_sentences: n
         found = sum(len(set(approx.search(q, 10, subset)[1].tolist()) & set(exact.search(q, 10, subset)[1].tolist()))
                     for q in queries)
         assert found / (10 * len(queries)) >= 0.95
+
+
+def _sentence_like_passages(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded stand-in for bench/ann.py's corpus without the model: 'sentences' scattered around 400
+    topics, passages = normalised means of 3–6 of them, queries = other sentences."""
+    rng = np.random.default_rng(seed)
+    topics = _unit_rows(400, 384, seed + 1)
+    sentences = topics[rng.integers(0, 400, 4000)] + rng.normal(0, 0.06, (4000, 384)).astype(np.float32)
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    queries, pool = sentences[:100], sentences[100:]
+    picks = rng.integers(0, len(pool), (n, 6))
+    mask = (np.arange(6) < rng.integers(3, 7, n)[:, None]).astype(np.float32)
+    passages = np.einsum("nk,nkd->nd", mask, pool[picks])
+    return (passages / np.linalg.norm(passages, axis=1, keepdims=True)).astype(np.float32), queries
+
+
+def test_hnsw_recall_against_exact_after_save_load_and_incremental_add(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "EXACT_FILTER_MAX", 0)  # filtered searches walk the graph too
+    data, queries = _sentence_like_passages(6000, 7)
+    exact, approx = FaissFlatIndex(384), FaissHNSWIndex(384)
+    exact.add(data)
+    approx.add(data[:4000])
+    approx.save(tmp_path)
+    loaded = vectors.load_index(tmp_path, HNSW)  # as write_generation extends an existing generation
+    assert loaded.ef_search == vectors.HNSW_EF_SEARCH
+    assert loaded._index.hnsw.efConstruction == vectors.HNSW_EF_CONSTRUCTION  # not stored in the file
+    loaded.add(data[4000:])
+    for allowed in (None, np.arange(3000, 4500)):
+        found = sum(len(set(loaded.search(q, 10, allowed)[1].tolist()) & set(exact.search(q, 10, allowed)[1].tolist()))
+                    for q in queries)
+        assert found / (10 * len(queries)) >= 0.95, allowed
+    # A graph from before M=32 (M=24) keeps the wider beam it was measured with.
+    sparse = faiss.IndexHNSWSQ(384, faiss.ScalarQuantizer.QT_8bit, 24, faiss.METRIC_INNER_PRODUCT)
+    assert FaissHNSWIndex(384, sparse).ef_search == vectors.HNSW_EF_SEARCH_SPARSE
 
 
 # --------------------------------------------------------------------------- precision & backends
