@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 import faiss  # noqa: E402
 
 from index.chunk import split_sentences  # noqa: E402
+from index.vectors import id_selector  # noqa: E402
 
 K = 10
 FILTER_SHARE = 0.25
@@ -152,16 +153,6 @@ def timed_search(index: faiss.Index, queries: np.ndarray, runs: int,
     return ids, statistics.median(p50s)
 
 
-class bitmap_selector(faiss.IDSelectorBitmap):
-    """IDSelectorBitmap that owns its bits (as index/vectors.py builds it)."""
-
-    def __init__(self, ids: np.ndarray, count: int) -> None:
-        mask = np.zeros(count, bool)
-        mask[ids] = True
-        self.bits = np.packbits(mask, bitorder="little")
-        super().__init__(count, faiss.swig_ptr(self.bits))
-
-
 def build(make: Callable[[], faiss.Index], data: np.ndarray, train: np.ndarray | None) -> tuple[faiss.Index, float, int]:
     faiss.omp_set_num_threads(CORES)
     t0 = time.perf_counter()
@@ -220,7 +211,7 @@ def main() -> None:
         print(f"N={n:,}: corpus + ground truth in {time.perf_counter() - t0:.0f}s; query→passage cosine "
               f"top1 {np.median(sims[0]):.3f}, top10 {np.median(sims[9]):.3f}, median {np.median(sims[n // 2]):.3f}",
               flush=True)
-        selector = (lambda: bitmap_selector(allowed, n)) if args.selector == "bitmap" else \
+        selector = (lambda: id_selector(allowed, n)) if args.selector == "bitmap" else \
             (lambda: faiss.IDSelectorBatch(allowed))
         sel = lambda: faiss.SearchParameters(sel=selector())  # noqa: E731
 

@@ -40,7 +40,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 sys.path.insert(0, str(ROOT))
-from index.chunk import chunk_article, split_sentences  # noqa: E402
+from index.chunk import chunk_article  # noqa: E402
 from index.embed import DEFAULT_MODEL_ID, load_embedder, load_exported_embedder  # noqa: E402
 from index.ingest import embed_chunks, ingest_paths  # noqa: E402
 from index.parse import parse_file  # noqa: E402
@@ -49,7 +49,7 @@ from index.records import Article  # noqa: E402
 from index.retrieve import Retriever  # noqa: E402
 from index.store import NewArticle, Snapshot, current_folder, write_generation  # noqa: E402
 from index.vectors import HNSW, FaissHNSWIndex, load_index  # noqa: E402
-from bench.ann import sentence_vectors, split_queries, synthetic_passages  # noqa: E402
+from bench.ann import exact_top, sentence_vectors, split_queries, synthetic_passages  # noqa: E402
 
 ANN_QUERIES = 300
 
@@ -197,15 +197,6 @@ def embed_latency(embedder, runs: int) -> float:  # type: ignore[no-untyped-def]
 
 # ----------------------------------------------------------------------------------------- recall
 
-def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    import faiss
-
-    index = faiss.IndexFlatIP(base.shape[1])
-    for start in range(0, len(base), 200_000):
-        index.add(np.ascontiguousarray(base[start: start + 200_000], dtype=np.float32))
-    return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)[1]
-
-
 def recall_at(index, queries: np.ndarray, truth: np.ndarray, k: int = 10) -> float:  # type: ignore[no-untyped-def]
     found = 0
     for q, want in zip(queries, truth):
@@ -220,7 +211,7 @@ def recall_real(sentences: np.ndarray, passages: np.ndarray, n_queries: int = 50
     queries, base = sentences[order[:n_queries]], np.vstack([sentences[order[n_queries:]], passages])
     index = FaissHNSWIndex(base.shape[1])
     index.add(base)
-    return recall_at(index, queries, exact_top(base, queries, 10)), len(base)
+    return recall_at(index, queries, exact_top(base, queries)), len(base)
 
 
 def recall_scale(data_dir: Path, queries: np.ndarray) -> float:
@@ -228,7 +219,7 @@ def recall_scale(data_dir: Path, queries: np.ndarray) -> float:
     queried with held-out real sentences (bench/ann.py measures more structures and settings)."""
     folder = current_folder(data_dir)
     index = load_index(folder, HNSW)
-    truth = exact_top(index.source_vectors(folder), queries, 10)
+    truth = exact_top(index.source_vectors(folder), queries)
     return recall_at(index, queries, truth)
 
 
@@ -348,7 +339,7 @@ def main() -> None:
         rows.append((f"query p50 / p95 at {size:,} passages [{structure}] (hybrid, ONNX query)", f"{p50:.1f} / {p95:.1f} ms"))
         if size == max(s for s in sizes if s <= 100_000):
             t50, t95, _ = bench_queries(fp32, data_dir, args.runs)
-            rows.append((f"  same with the PyTorch fp32 query embedding (baseline)", f"{t50:.1f} / {t95:.1f} ms"))
+            rows.append(("  same with the PyTorch fp32 query embedding (baseline)", f"{t50:.1f} / {t95:.1f} ms"))
         if structure == HNSW:
             rows.append((f"  HNSW-SQ8 recall@10 vs exact at {size:,} ({ANN_QUERIES} held-out real sentences)",
                          f"{recall_scale(data_dir, ann_queries):.3f}"))

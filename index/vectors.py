@@ -23,7 +23,7 @@ from typing import Protocol
 import faiss
 import numpy as np
 
-__all__ = ["VectorIndex", "FaissFlatIndex", "FaissHNSWIndex", "BruteForceIndex", "VECTOR_FILE", "SOURCE_FILE",
+__all__ = ["VectorIndex", "FaissFlatIndex", "FaissHNSWIndex", "BruteForceIndex", "VECTOR_FILE", "SOURCE_FILE", "id_selector",
            "STRUCTURES", "FLAT", "HNSW", "FLAT_MAX_PASSAGES", "choose_structure", "new_index", "load_index"]
 
 VECTOR_FILE = "vectors.faiss"
@@ -52,7 +52,7 @@ def _one_search_thread() -> None:
     faiss.omp_set_num_threads(1)
 
 
-def _selector(allowed: np.ndarray, count: int) -> faiss.IDSelector:
+def id_selector(allowed: np.ndarray, count: int) -> faiss.IDSelector:
     """A bitmap of the allowed ids: ~1 ms to build for 250k ids at 1M passages, where an IDSelectorBatch
     (a hash set) takes ~15 ms, per query. Ids outside 0..count-1 match nothing."""
     ids = np.asarray(allowed, dtype=np.int64)
@@ -121,7 +121,7 @@ class FaissFlatIndex:
         _one_search_thread()
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=_selector(allowed, self.count))
+            params = faiss.SearchParameters(sel=id_selector(allowed, self.count))
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep].astype(np.int64)
@@ -195,7 +195,7 @@ class FaissHNSWIndex:
         else:
             # The walk skips filtered-out nodes: widen the beam by how much is filtered out.
             share = len(allowed) / max(1, self.count)
-            params = faiss.SearchParametersHNSW(sel=_selector(allowed, self.count),
+            params = faiss.SearchParametersHNSW(sel=id_selector(allowed, self.count),
                                                 efSearch=int(min(4096, ef / max(share, 1e-3))))
         scores, ids = self._index.search(q, k, params=params)
         keep = ids[0] >= 0

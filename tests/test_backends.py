@@ -30,7 +30,7 @@ from index.errors import BriefbotError, IndexMismatchError
 from index.ingest import embed_chunks, embedding_text, ingest_paths, restructure
 from index.onnx_embed import OnnxEmbedder, cached_onnx_embedder, export_onnx, onnx_folder
 from index.precision import BFLOAT16, FLOAT32, native_bf16, resolve_precision
-from index.store import Manifest, Snapshot, current_folder
+from index.store import Snapshot, current_folder
 from index.vectors import FLAT, HNSW, BruteForceIndex, FaissFlatIndex, FaissHNSWIndex, SOURCE_FILE
 from tests.conftest import ROOT, SAMPLES, WIKINEWS, copy_index
 
