@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/briefbot ask "What happened with Geneva?"
 
 test: $(STAMP)
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -rs
 
 serve: $(STAMP)
 	$(VENV)/bin/briefbot serve

@@ -48,10 +48,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
-WIKINEWS = ROOT.parent / "shared" / "corpora" / "wikinews" / "articles.jsonl"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(ROOT))
+
+from bench.corpora import WIKINEWS  # noqa: E402
 
 import faiss  # noqa: E402
 

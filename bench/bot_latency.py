@@ -36,7 +36,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WIKINEWS = ROOT.parent / "shared" / "corpora" / "wikinews" / "articles.jsonl"
+from bench.corpora import WIKINEWS  # noqa: E402
+
 CACHE = ROOT / "bench" / ".cache"
 TARGET_CHUNKS = 10_000
 

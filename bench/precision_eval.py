@@ -13,13 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpora import WIKINEWS  # noqa: E402
+
 BRIEFBOT = str(ROOT / ".venv" / "bin" / "briefbot")
-WIKINEWS = ROOT.parent / "shared" / "corpora" / "wikinews" / "articles.jsonl"
 QUESTIONS = ROOT / "tests" / "data" / "sample_questions.jsonl"
 
 

@@ -33,13 +33,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
-WIKINEWS = ROOT.parent / "shared" / "corpora" / "wikinews" / "articles.jsonl"
 QUESTIONS = [json.loads(line)["query"] for line in (ROOT / "tests" / "data" / "sample_questions.jsonl").open()]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 sys.path.insert(0, str(ROOT))
+from bench.corpora import WIKINEWS  # noqa: E402
 from index.chunk import chunk_article  # noqa: E402
 from index.embed import DEFAULT_MODEL_ID, load_embedder, load_exported_embedder  # noqa: E402
 from index.ingest import embed_chunks, ingest_paths  # noqa: E402

@@ -22,7 +22,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "articles"
-WIKINEWS = ROOT.parent / "shared" / "corpora" / "wikinews" / "articles.jsonl"
+# Data for developers and CI, beside the checkout (never committed); a clone without it skips what needs it.
+SHARED = Path(os.environ.get("BRIEFBOT_SHARED_DIR") or ROOT.parent / "shared")
+WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
 # A fixed "today" shortly after the newest sample brief keeps time-window tests stable.
 SAMPLE_TODAY = date(2025, 9, 26)
 

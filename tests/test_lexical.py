@@ -15,7 +15,7 @@ def test_tokens_keep_percentages_and_tickers() -> None:
     assert tokenize("Over 85% of REMX holdings, said Greer") == ["85%", "remx", "hold", "said", "greer"]
 
 
-@pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews")
+@pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews (or BRIEFBOT_SHARED_DIR)")
 def test_search_matches_bm25s_retrieve() -> None:
     texts = [json.loads(line)["body"] for line in WIKINEWS.read_text(encoding="utf-8").splitlines()[:200]]
     index = LexicalIndex.build(texts)

@@ -12,12 +12,12 @@ import index.parse as parse
 from index.errors import RejectedInput
 from index.parse import content_key, derive_title, parse_date, parse_file
 from index.records import Article
+from tests.conftest import WIKINEWS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_000 = ROOT / "data/articles/000_cf58dd7b26a1b221.txt"
 SAMPLE_003 = ROOT / "data/articles/003_1f9207a099621c55.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures/ingest"
-WIKINEWS = Path("/work/shared/corpora/wikinews/articles.jsonl")
 
 FURNITURE = [
     "opens in a new tab",
@@ -239,7 +239,7 @@ def test_invalid_json_file_is_rejected(tmp_path: Path) -> None:
     assert err.value.reason == "invalid JSON (Expecting value: line 2 col 8); fix the file"
 
 
-@pytest.mark.skipif(not WIKINEWS.exists(), reason="shared Wikinews corpus not present")
+@pytest.mark.skipif(not WIKINEWS.exists(), reason="needs ../shared/corpora/wikinews (or BRIEFBOT_SHARED_DIR)")
 def test_wikinews_corpus_parses_without_rejections() -> None:
     parsed = parse_file(WIKINEWS)
     assert len(parsed.articles) == 293 and parsed.rejected == ()

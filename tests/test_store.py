@@ -154,7 +154,7 @@ def _ingest_child(data_dir: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(data_dir), str(WIKINEWS)], cwd=ROOT)
 
 
-@pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews")
+@pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews (or BRIEFBOT_SHARED_DIR)")
 def test_killed_ingest_leaves_the_previous_index_usable(hash_engine_factory: Callable[..., Engine], tmp_path: Path) -> None:
     engine = hash_engine_factory()
     started = time.perf_counter()
