@@ -1,87 +1,126 @@
-"""Measure what the ranking knobs do, so defaults are chosen on numbers (README: "Tuning").
+"""Measure what the ranking knobs and the relevance gate do, so defaults are chosen on numbers.
 
-1. Recency prior: Recall/MRR on labelled sets for several weights; the default is the largest
-   weight that costs no measurable quality (it only reorders near-ties).
-2. Relevance gate: best-passage cosine for answerable questions (gold in the index) against
-   cross-corpus questions that cannot be answered (Wikinews titles asked of the rare-earth
-   briefs and vice versa); the gate keeps answerable ones and rejects the others.
+Every question goes through the engine as `briefbot ask -k 10` would, as of its date:
+- positives: the news-QA development split (RealTimeQA, built by ../shared/tools/build_rtqa_dev.py),
+  the labelled sample questions, the Wikinews titles (asked as of the newest Wikinews article, the
+  date that makes the recency prior work hardest against them);
+- negatives (must be refused): the dev questions against the sample briefs, the labelled questions
+  against the news corpus, and tests/data/offcorpus_questions.jsonl (everyday questions against
+  both, near-topic ones against the corpus they nearly match).
 
-Usage: python bench/tune_retrieval.py SAMPLE_DATA_DIR WIKINEWS_DATA_DIR
+Usage: python bench/tune_retrieval.py --rtqa RTQA_DATA_DIR QUERIES_DEV.jsonl --samples SAMPLES_DATA_DIR
+                                      --wiki WIKINEWS_DATA_DIR [--sweep ranking|gate|both]
+(each data dir built with `briefbot ingest --data-dir DIR ...`; the dev split is never committed)
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
-import numpy as np
-
-from index.embed import load_embedder
-from index.evaluate import LabelledQuery, evaluate, load_queries, title_queries
-from index.retrieve import RetrievalSettings, Retriever
-from index.store import Snapshot
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.engine import Engine  # noqa: E402
+from index.evaluate import LabelledQuery, evaluate, load_queries, title_queries  # noqa: E402
+from index.retrieve import Gate, RetrievalSettings  # noqa: E402
+
+OFF_CORPUS = ROOT / "tests" / "data" / "offcorpus_questions.jsonl"
+LABELLED = ROOT / "tests" / "data" / "sample_questions.jsonl"
+# The labelled questions are asked just after the newest sample brief, as the tests do.
+SAMPLE_TODAY = date(2025, 9, 26)
+# Near-topic news questions are asked at the end of the development weeks.
+NEWS_TODAY = date(2022, 8, 12)
 
 
-def best_cosines(retriever: Retriever, queries: list[str]) -> np.ndarray:
-    vectors = retriever.embedder.embed(queries)
-    return np.array([retriever.snapshot.vectors.search(v, 1)[0][0] for v in vectors])
-
-
-def main(sample_dir: Path, wiki_dir: Path) -> None:
-    embedder = load_embedder(None)
-    sample = Retriever(Snapshot.open(sample_dir), embedder)
-    wiki = Retriever(Snapshot.open(wiki_dir), embedder)
-    sets: dict[str, tuple[Retriever, list[LabelledQuery]]] = {
-        "samples (18 labelled)": (sample, load_queries(ROOT / "tests" / "data" / "sample_questions.jsonl")),
-        "wikinews (title→article)": (wiki, title_queries(wiki)),
+def positives(args: argparse.Namespace, engines: dict[str, Engine]) -> dict[str, tuple[Engine, list[LabelledQuery]]]:
+    wiki = engines["wiki"]
+    newest = date.fromisoformat(wiki.snapshot.query("SELECT MAX(published_at) FROM articles")[0][0])
+    return {
+        "news-QA dev": (engines["rtqa"], load_queries(Path(args.rtqa[1]))),
+        "labelled": (engines["samples"], [replace(q, as_of=SAMPLE_TODAY) for q in load_queries(LABELLED)]),
+        "Wikinews titles": (wiki, [replace(q, as_of=newest) for q in title_queries(wiki)]),
     }
-    print("recency weight sweep (hybrid)")
-    for weight in (0.0, 0.0002, 0.0005, 0.001, 0.004):
+
+
+def negatives(sets: dict[str, tuple[Engine, list[LabelledQuery]]], engines: dict[str, Engine]) -> dict[str, tuple[Engine, list[LabelledQuery]]]:
+    off = [json.loads(line) for line in OFF_CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def kind(name: str, when: date | None = None) -> list[LabelledQuery]:
+        return [LabelledQuery(o["query"], frozenset(), when) for o in off if o["kind"] == name]
+
+    return {
+        "dev vs samples": (engines["samples"], [replace(q, as_of=None) for q in sets["news-QA dev"][1]]),
+        "labelled vs news": (engines["rtqa"], [replace(q, as_of=None) for q in sets["labelled"][1]]),
+        "everyday vs news": (engines["rtqa"], kind("everyday")),
+        "everyday vs samples": (engines["samples"], kind("everyday")),
+        "near-topic vs news": (engines["rtqa"], kind("near-news", NEWS_TODAY)),
+        "near-topic vs samples": (engines["samples"], kind("near-briefs")),
+    }
+
+
+def sweep_ranking(sets: dict[str, tuple[Engine, list[LabelledQuery]]]) -> None:
+    base = RetrievalSettings()
+    variants = [("default", base)]
+    variants += [(f"recency_boost={b}", replace(base, recency_boost=b)) for b in (0.0, 0.25, 0.5, 1.0, 1.5)]
+    variants += [(f"recency_days={d:g}", replace(base, recency_days=d)) for d in (7.0, 30.0, 60.0)]
+    variants += [(f"lexical_weight={w}", replace(base, lexical_weight=w)) for w in (0.3, 0.7)]
+    variants += [(f"brief_evidence={e}", replace(base, brief_evidence=e)) for e in (0.0, 0.2)]
+    variants += [(f"candidates={c}", replace(base, candidates=c)) for c in (50, 200)]
+    print("| settings | " + " | ".join(f"{n} R@1 / MRR@10 / R@10" for n in sets) + " |")
+    print("|---|" + "---|" * len(sets))
+    for label, settings in variants:
         cells = []
-        for name, (base, queries) in sets.items():
-            retriever = Retriever(base.snapshot, embedder, replace(RetrievalSettings(), recency_weight=weight))
-            cells.append(f"{name}: {evaluate(retriever, queries).row()}")
-        print(f"  w={weight:<6} " + " | ".join(cells))
-    positives = np.concatenate([
-        best_cosines(sample, [q.query for q in sets["samples (18 labelled)"][1]]),
-        best_cosines(wiki, [q.query for q in sets["wikinews (title→article)"][1]])])
-    negatives = np.concatenate([
-        best_cosines(sample, [q.query for q in sets["wikinews (title→article)"][1]]),
-        best_cosines(wiki, [q.query for q in sets["samples (18 labelled)"][1]])])
-    print(f"\nbest-passage cosine: answerable n={len(positives)} p5={np.percentile(positives, 5):.3f} "
-          f"median={np.median(positives):.3f}; unanswerable n={len(negatives)} p95={np.percentile(negatives, 95):.3f} "
-          f"max={negatives.max():.3f}")
-    labelled = best_cosines(sample, [q.query for q in sets["samples (18 labelled)"][1]])
-    print(f"  labelled sample questions alone: min={labelled.min():.3f} p10={np.percentile(labelled, 10):.3f} "
-          f"median={np.median(labelled):.3f}")
-    for threshold in (0.2, 0.25, 0.3, 0.35, 0.4):
-        print(f"  cosine gate {threshold:.2f}: answerable kept {np.mean(positives >= threshold):.3f}, "
-              f"unanswerable rejected {np.mean(negatives < threshold):.3f}")
-    gate_sweep(sets)
+        for engine, queries in sets.values():
+            m = evaluate(engine.with_settings(settings), queries)
+            cells.append(f"{m.recall[1]:.3f} / {m.mrr10:.3f} / {m.recall[10]:.3f}")
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
 
+def sweep_gate(sets: dict[str, tuple[Engine, list[LabelledQuery]]], negative_sets: dict[str, tuple[Engine, list[LabelledQuery]]]) -> None:
+    base = Gate()
+    variants = [("default", base)]
+    variants += [(f"close_match={v}", replace(base, close_match=v)) for v in (0.55, 0.65)]
+    variants += [(f"partial_coverage_similarity={v}", replace(base, partial_coverage_similarity=v)) for v in (0.3, 0.4)]
+    variants += [(f"partial_coverage={v}", replace(base, partial_coverage=v)) for v in (0.4, 0.6)]
+    variants += [(f"long_question_similarity={v}", replace(base, long_question_similarity=v)) for v in (0.4, 0.5)]
+    variants += [(f"rare_name_idf={v}", replace(base, rare_name_idf=v)) for v in (2.5, 4.5)]
+    print("| gate | answerable refused (dev / labelled / Wikinews) | off-corpus refused | by set |")
+    print("|---|---|---|---|")
+    for label, gate in variants:
+        refused = [_refused(engine, queries, gate) for engine, queries in sets.values()]
+        off = {name: _refused(engine, queries, gate) for name, (engine, queries) in negative_sets.items()}
+        total = sum(len(q) for _, q in negative_sets.values())
+        share = sum(off.values()) / total
+        detail = ", ".join(f"{name} {off[name]}/{len(negative_sets[name][1])}" for name in off)
+        print(f"| {label} | {' / '.join(map(str, refused))} | {share:.3f} | {detail} |", flush=True)
 
 
-def gate_sweep(sets: dict[str, tuple[Retriever, list[LabelledQuery]]]) -> None:
-    """The whole gate (cosine OR term coverage) as the engine applies it."""
-    (sample, sample_q), (wiki, wiki_q) = sets.values()
-    answerable = [(sample, q.query) for q in sample_q] + [(wiki, q.query) for q in wiki_q]
-    unanswerable = [(sample, q.query) for q in wiki_q] + [(wiki, q.query) for q in sample_q]
-    print("\nfull relevance gate (cosine OR coverage):")
-    for similarity in (0.3, 0.35, 0.4):
-        for coverage in (0.5, 0.67, 0.8):
-            settings = replace(RetrievalSettings(), min_similarity=similarity, min_term_coverage=coverage)
+def _refused(engine: Engine, queries: list[LabelledQuery], gate: Gate) -> int:
+    variant = engine.with_settings(replace(engine.settings, gate=gate))
+    return sum(variant.ask(q.query, 1, as_of=q.as_of)[0].no_answer for q in queries)
 
-            def answered(pairs: list[tuple[Retriever, str]]) -> float:
-                return float(np.mean([bool(Retriever(r.snapshot, r.embedder, settings).search(q, 1)) for r, q in pairs]))
 
-            labelled = answered([(sample, q.query) for q in sample_q])
-            print(f"  cos>={similarity} or coverage>={coverage}: answerable kept {answered(answerable):.3f} "
-                  f"(labelled {labelled:.3f}), unanswerable rejected {1 - answered(unanswerable):.3f}")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rtqa", nargs=2, required=True, metavar=("DATA_DIR", "QUERIES_DEV"))
+    parser.add_argument("--samples", required=True, type=Path)
+    parser.add_argument("--wiki", required=True, type=Path)
+    parser.add_argument("--sweep", choices=["ranking", "gate", "both"], default="both")
+    args = parser.parse_args()
+    first = Engine(Path(args.rtqa[0]))
+    engines = {"rtqa": first, "samples": Engine(args.samples, embedder=first.query_embedder),
+               "wiki": Engine(args.wiki, embedder=first.query_embedder)}
+    sets = positives(args, engines)
+    if args.sweep in ("ranking", "both"):
+        sweep_ranking(sets)
+    if args.sweep in ("gate", "both"):
+        sweep_gate(sets, negatives(sets, engines))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main()

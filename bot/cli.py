@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,9 +26,10 @@ EXAMPLES = """examples:
   BRIEFBOT_EMBED_BACKEND=torch briefbot ask "Geneva?"      # PyTorch instead of the OpenVINO export
   briefbot ask "What happened with Geneva?"
   briefbot ask --json -k 5 "Who controls rare earth processing?"
-  briefbot ask --json --batch questions.jsonl      # {"id", "query", "history": [...]} per line
+  briefbot ask --as-of 2025-09-26 "any news on rare earths this week?"
+  briefbot ask --json --batch questions.jsonl      # {"id", "query", "history": [...], "as_of"?} per line
   briefbot chat
-  briefbot eval tests/data/sample_questions.jsonl --compare
+  briefbot eval tests/data/sample_questions.jsonl --compare   # lines may carry "as_of"/"date" and "answer"
   briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
   briefbot reindex --structure hnsw-sq8            # approximate vector index, no re-embedding
   briefbot serve                                   # needs TELEGRAM_BOT_TOKEN
@@ -46,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?")
     ask.add_argument("-k", type=int, default=3, help="passages to show (default 3)")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
-    ask.add_argument("--batch", type=Path, help="JSONL file of {id, query, history}")
+    ask.add_argument("--batch", type=Path, help='JSONL file of {"id", "query", "history", "as_of"}')
+    ask.add_argument("--as-of", type=_iso_day, metavar="YYYY-MM-DD",
+                     help="answer from the index as it stood that day ('this week', 'latest' read against it)")
     commands.add_parser("chat", parents=[common], help="a conversation in the terminal")
     ev = commands.add_parser("eval", parents=[common], help="Recall@1/5/10 and MRR@10")
     ev.add_argument("queries", nargs="?", type=Path, help='JSONL of {"query", "gold_ids"}')
@@ -95,6 +99,8 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
 
     report = engine.ingest(args.paths, progress)
     bar.close()
+    if report.rebuilt_from is not None:
+        print(f"the index was in format {report.rebuilt_from}; rebuilt every stored article in the current format first")
     print(f"added {len(report.added)} article(s) ({report.chunks} passages), "
           f"{len(report.duplicates)} duplicate(s) skipped, {report.unchanged_files} unchanged file(s), "
           f"{len(report.rejected)} rejected")
@@ -107,17 +113,17 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
 
 def _ask(engine: Engine, args: argparse.Namespace) -> int:
     if args.batch:
-        return _ask_batch(engine, args.batch, args.k)
+        return _ask_batch(engine, args.batch, args.k, args.as_of)
     if args.question is None:
         print("briefbot ask: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
-    answer, _ = engine.ask(args.question, args.k)
+    answer, _ = engine.ask(args.question, args.k, as_of=args.as_of)
     print(json.dumps(answer_to_json(answer), ensure_ascii=False) if args.json else render_text(answer))
     return 0
 
 
-def _ask_batch(engine: Engine, path: Path, k: int) -> int:
-    """One JSON line out per line in, in order; the model is loaded once."""
+def _ask_batch(engine: Engine, path: Path, k: int, as_of: date | None) -> int:
+    """One JSON line out per line in, in order; the model is loaded once. A line's "as_of" wins over --as-of."""
     failed = 0
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -125,9 +131,10 @@ def _ask_batch(engine: Engine, path: Path, k: int) -> int:
         try:
             request = json.loads(line)
             conversation = Conversation()
+            when = date.fromisoformat(request["as_of"]) if request.get("as_of") else as_of
             for earlier in request.get("history") or []:
-                engine.converse(conversation, str(earlier), k)
-            answer, _ = engine.ask(str(request["query"]), k, conversation)
+                engine.converse(conversation, str(earlier), k, when)
+            answer, _ = engine.ask(str(request["query"]), k, conversation, when)
             print(json.dumps(answer_to_json(answer, request.get("id")), ensure_ascii=False), flush=True)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             failed += 1
@@ -150,18 +157,15 @@ def _chat(engine: Engine, args: argparse.Namespace) -> int:
 def _eval(engine: Engine, args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from index.evaluate import evaluate, load_queries, mode_settings, title_queries
-    from index.retrieve import Retriever
+    from index.evaluate import MODES, evaluate, load_queries, title_queries
 
     if not args.queries and not args.titles:
         print("briefbot eval: give QUERIES.jsonl or --titles", file=sys.stderr)
         return 2
-    base = engine.retriever
-    queries = load_queries(args.queries) if args.queries else title_queries(base)
-    modes = ["dense", "bm25", "hybrid"] if args.compare else ["hybrid"]
-    for name, modes_used in mode_settings(modes).items():
-        retriever = Retriever(base.snapshot, base.embedder, replace(base.settings, modes=modes_used))
-        print(f"{name:7} {evaluate(retriever, queries).row()}")
+    queries = load_queries(args.queries) if args.queries else title_queries(engine)
+    for name in (["dense", "bm25", "hybrid"] if args.compare else ["hybrid"]):
+        variant = engine.with_settings(replace(engine.settings, modes=MODES[name]))
+        print(f"{name:7} {evaluate(variant, queries).row()}")
     return 0
 
 
@@ -178,6 +182,13 @@ def _reindex(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-09-23") from error
+
+
 COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reindex": _reindex}
 
 
@@ -186,7 +197,7 @@ def render_text(answer: Answer) -> str:
     if answer.no_answer:
         return answer.notice or "No answer."
     numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
-    lines = []
+    lines = [answer.notice] if answer.notice else []
     if answer.resolved_query != answer.query:
         lines.append(f"(searching for: {answer.resolved_query})")
     for p in answer.passages:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -22,8 +23,6 @@ from index.timeframe import TimeIntent, parse_time
 __all__ = ["Engine", "CorpusStats", "MAX_QUESTION_CHARS"]
 
 MAX_QUESTION_CHARS = 1000
-# "latest …" makes recency dominate; any relevant passage of the newest brief wins.
-LATEST_RECENCY_WEIGHT = 0.05
 _TAG = re.compile(r"<[^>]{0,200}>")
 
 
@@ -56,6 +55,13 @@ class Engine:
         self.settings = settings or RetrievalSettings()
         self.today = today
         self._retriever: Retriever | None = None
+
+    def with_settings(self, settings: RetrievalSettings) -> Engine:
+        """The same engine (and loaded models) ranking with other settings, e.g. for `eval --compare`."""
+        clone = copy.copy(self)
+        clone.settings = settings
+        clone._retriever = None
+        return clone
 
     @property
     def embedder(self) -> Embedder:
@@ -95,45 +101,59 @@ class Engine:
         """Add new articles from files and folders (see `index.ingest`)."""
         return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
 
-    def ask(self, question: str, k: int = 3, conversation: Conversation | None = None) -> tuple[Answer, Turn]:
-        """Answer a question, resolving follow-ups against the conversation (which is not modified)."""
+    def ask(self, question: str, k: int = 3, conversation: Conversation | None = None,
+            as_of: date | None = None) -> tuple[Answer, Turn]:
+        """Answer a question, resolving follow-ups against the conversation (which is not modified).
+
+        `as_of`: answer from the index as it stood that day; briefs published later do not exist and
+        "today", "this week", "latest" are read against it. Without it, today is today.
+        """
         text = _tidy(question)
         if not text:
             return Answer(question, "", notice="Ask a question about the briefs, e.g. “What happened with Geneva?”"), Turn(question, "")
+        today = as_of or self.today()
+        exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
         resolution = resolve(text, conversation or Conversation(), lexical.idf)
-        intent, where = self._time_window(resolution)
-        subject = lexical.subject_terms
-        query = intent.query if subject(intent.query) else (intent.since_topic or intent.query)
-        weight = LATEST_RECENCY_WEIGHT if intent.wants_latest else None
-        if not subject(query) and (intent.wants_latest or where.active):
+        intent, where = self._time_window(resolution, today, exists)
+        query = intent.query if lexical.subject_terms(intent.query) else (intent.since_topic or intent.query)
+        if not lexical.subject_terms(query) and (intent.wants_latest or where.window):
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
-            hits = self.retriever.search(query, k, resolution.offset, where, weight)
+            hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
+        notice = None
+        if not hits and where.window and resolution.kind != "more":
+            # Time words narrow the search; they never turn an answerable question into a refusal:
+            # the newest relevant briefs outside the window answer, under a line saying so.
+            hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)
+                    if lexical.subject_terms(query) else self._newest_summaries(exists, k, resolution.offset))
+            notice = _widened(intent, where) if hits else None
         answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
-                              None if hits else _nothing_found(resolution, where))
+                              notice if hits else _nothing_found(resolution))
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
         return answer, turn
 
-    def converse(self, conversation: Conversation, question: str, k: int = 3) -> Answer:
+    def converse(self, conversation: Conversation, question: str, k: int = 3, as_of: date | None = None) -> Answer:
         """Ask and remember the turn."""
-        answer, turn = self.ask(question, k, conversation)
+        answer, turn = self.ask(question, k, conversation, as_of)
         if turn.resolved_query:
             conversation.add(turn)
         return answer
 
-    def _time_window(self, resolution: Resolution) -> tuple[TimeIntent, SearchFilter]:
+    def _time_window(self, resolution: Resolution, today: date, exists: SearchFilter) -> tuple[TimeIntent, SearchFilter]:
         previous = resolution.previous
         if resolution.kind == "more" and previous:
-            return TimeIntent(resolution.query), SearchFilter(_day(previous.published_from), _day(previous.published_to))
-        intent = parse_time(resolution.query, self.today())
-        where = SearchFilter(intent.published_from, intent.published_to)
+            return TimeIntent(resolution.query), replace(exists, published_from=_day(previous.published_from),
+                                                         published_to=_day(previous.published_to))
+        intent = parse_time(resolution.query, today)
+        where = replace(exists, published_from=intent.published_from, published_to=intent.published_to)
         if intent.since_topic:
-            anchor = self.retriever.search(intent.since_topic, 1)
+            anchor = self.retriever.search(intent.since_topic, 1, where=exists, today=today)
             if anchor and anchor[0].citation.published_at:
-                where = SearchFilter(anchor[0].citation.published_at, None, self._articles_after(anchor[0]))
+                where = replace(exists, published_from=anchor[0].citation.published_at,
+                                article_ids=self._articles_after(anchor[0]))
         return intent, where
 
     def _articles_after(self, anchor: Hit) -> tuple[str, ...]:
@@ -194,9 +214,15 @@ def _turn(question: str, query: str, resolution: Resolution, k: int, hits: list[
         published_to=where.published_to.isoformat() if where.published_to else None)
 
 
-def _nothing_found(resolution: Resolution, where: SearchFilter) -> str:
+def _widened(intent: TimeIntent, where: SearchFilter) -> str:
+    """The line that opens an answer found outside the window the question asked for."""
+    phrase = intent.phrase or "that period"
+    said = phrase if phrase.startswith("since") else f"from {phrase}"
+    others = "the closest earlier briefs" if where.published_to is None else "the closest briefs from other dates"
+    return f"Nothing {said}; {others}:"
+
+
+def _nothing_found(resolution: Resolution) -> str:
     if resolution.kind == "more":
         return "No more relevant passages for that question."
-    if where.active:
-        return "No brief in that period answers this closely enough."
     return "Nothing in the briefs answers this closely enough. Try other words, or /latest for the newest briefs."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BriefbotError", "RejectedInput", "IndexMismatchError", "IndexMissingError", "ModelUnavailableError"]
+__all__ = ["BriefbotError", "RejectedInput", "IndexMismatchError", "IndexFormatError", "IndexMissingError", "ModelUnavailableError"]
 
 
 class BriefbotError(Exception):
@@ -22,6 +22,10 @@ class RejectedInput(BriefbotError):
 
 class IndexMismatchError(BriefbotError):
     """The saved index was built with another model, dimension or format."""
+
+
+class IndexFormatError(IndexMismatchError):
+    """The saved index was written in an older format; `briefbot reindex` (or the next ingest) rebuilds it."""
 
 
 class IndexMissingError(BriefbotError):

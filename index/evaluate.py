@@ -1,24 +1,34 @@
-"""Retrieval quality at the article level: Recall@1/5/10 and MRR@10 over labelled questions."""
+"""Answer quality over labelled questions, asked through the engine as of each question's date:
+article Recall@1/5/10, MRR@10, refusals, and how often the known answer reaches the reader."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from index.engine import Engine
 from index.errors import RejectedInput
-from index.retrieve import Retriever
+from index.records import Answer
 
-__all__ = ["LabelledQuery", "Metrics", "load_queries", "title_queries", "evaluate"]
+__all__ = ["LabelledQuery", "Metrics", "load_queries", "title_queries", "evaluate", "contains_answer", "MODES"]
 
 CUTOFFS = (1, 5, 10)
+# What `--compare` sets side by side: the retrieval modes it switches between.
+MODES = {"dense": ("dense",), "bm25": ("lexical",), "hybrid": ("dense", "lexical")}
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class LabelledQuery:
     query: str
     gold_ids: frozenset[str]
+    as_of: date | None = None
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -26,50 +36,80 @@ class Metrics:
     queries: int
     recall: dict[int, float]
     mrr10: float
+    refused: int
+    # Over the lines that carry "answer" (None when none do): the share whose answer appears in the
+    # first passage's key sentence, in one of the top three key sentences, and in the top three passages.
+    answer_first: float | None = None
+    answer_top3: float | None = None
+    answer_passages: float | None = None
 
     def row(self) -> str:
-        return " ".join(f"R@{k}={self.recall[k]:.3f}" for k in CUTOFFS) + f" MRR@10={self.mrr10:.3f} (n={self.queries})"
+        text = " ".join(f"R@{k}={self.recall[k]:.3f}" for k in CUTOFFS) + f" MRR@10={self.mrr10:.3f}"
+        text += f" refused={self.refused} (n={self.queries})"
+        if self.answer_first is not None:
+            text += (f"\n        answer in: 1st key sentence {self.answer_first:.3f}, top-3 key sentences "
+                     f"{self.answer_top3:.3f}, top-3 passages {self.answer_passages:.3f}")
+        return text
 
 
 def load_queries(path: Path) -> list[LabelledQuery]:
-    """Lines of {"query", "gold_ids": [...]}; a bad line is an error naming it."""
+    """Lines of {"query", "gold_ids": [...], "as_of"|"date"?, "answer"?}; a bad line is an error naming it."""
     queries = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
-            queries.append(LabelledQuery(str(raw["query"]), frozenset(map(str, raw["gold_ids"]))))
-        except (ValueError, KeyError, TypeError) as error:
-            raise RejectedInput(str(path), f"needs {{\"query\", \"gold_ids\": [...]}} ({error})", number) from error
+            when = raw.get("as_of") or raw.get("date")
+            queries.append(LabelledQuery(str(raw["query"]), frozenset(map(str, raw["gold_ids"])),
+                                         date.fromisoformat(when) if when else None, raw.get("answer")))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise RejectedInput(str(path), f"needs {{\"query\", \"gold_ids\": [...], \"as_of\": \"YYYY-MM-DD\"?}} ({error})",
+                                number) from error
     return queries
 
 
-def title_queries(retriever: Retriever) -> list[LabelledQuery]:
+def title_queries(engine: Engine) -> list[LabelledQuery]:
     """Self-supervised set for any corpus: each article's first Highlight (or title) finds that article."""
-    rows = retriever.snapshot.query("SELECT id, title, highlights FROM articles ORDER BY seq")
+    rows = engine.snapshot.query("SELECT id, title, highlights FROM articles ORDER BY seq")
     return [LabelledQuery((json.loads(r["highlights"]) or [r["title"]])[0], frozenset([r["id"]])) for r in rows]
 
 
-def ranked_articles(retriever: Retriever, query: str, depth: int = 10) -> list[str]:
-    """Articles in order of their best passage."""
-    hits = retriever.search(query, k=depth * 3)
-    return list(dict.fromkeys(h.citation.article_id for h in hits))[:depth]
+def contains_answer(text: str, answer: str) -> bool:
+    """True when every word of the answer occurs in the text (case, accents and quotes ignored)."""
+    words = set(_words(text))
+    wanted = _words(answer)
+    return bool(wanted) and all(w in words for w in wanted)
 
 
-def evaluate(retriever: Retriever, queries: Sequence[LabelledQuery]) -> Metrics:
+def _words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def evaluate(engine: Engine, queries: Sequence[LabelledQuery], depth: int = 10) -> Metrics:
+    """Ask every question as `briefbot ask -k depth` would, as of its date, and score the articles cited."""
     hits = {k: 0 for k in CUTOFFS}
     reciprocal = 0.0
+    refused = 0
+    answered: list[tuple[bool, bool, bool]] = []
     for q in queries:
-        ranking = ranked_articles(retriever, q.query)
+        answer, _ = engine.ask(q.query, depth, as_of=q.as_of)
+        refused += answer.no_answer
+        ranking = list(dict.fromkeys(p.hit.citation.article_id for p in answer.passages))
         first = next((i for i, a in enumerate(ranking) if a in q.gold_ids), None)
         for k in CUTOFFS:
             hits[k] += int(first is not None and first < k)
-        reciprocal += 1.0 / (first + 1) if first is not None else 0.0
+        reciprocal += 1.0 / (first + 1) if first is not None and first < depth else 0.0
+        if q.answer:
+            answered.append(_answer_reach(answer, q.answer))
     n = max(1, len(queries))
-    return Metrics(len(queries), {k: hits[k] / n for k in CUTOFFS}, reciprocal / n)
+    shares = [sum(a[i] for a in answered) / len(answered) if answered else None for i in range(3)]
+    return Metrics(len(queries), {k: hits[k] / n for k in CUTOFFS}, reciprocal / n, refused, *shares)
 
 
-def mode_settings(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    table = {"dense": ("dense",), "bm25": ("lexical",), "hybrid": ("dense", "lexical")}
-    return {n: table[n] for n in names}
+def _answer_reach(answer: Answer, expected: str) -> tuple[bool, bool, bool]:
+    top = answer.passages[:3]
+    return (bool(top) and contains_answer(top[0].highlight, expected),
+            any(contains_answer(p.highlight, expected) for p in top),
+            any(contains_answer(p.hit.chunk.text, expected) for p in top))

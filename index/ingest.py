@@ -22,7 +22,8 @@ from index.errors import RejectedInput
 from index.parse import SUPPORTED_SUFFIXES, content_key, parse_file
 from index.precision import FLOAT32
 from index.records import Article
-from index.store import Manifest, NewArticle, Snapshot, current_folder, write_generation, writer_lock
+from index.store import (FORMAT_VERSION, Manifest, NewArticle, Snapshot, current_folder, stored_format, write_generation,
+                         writer_lock)
 
 __all__ = ["IngestReport", "ingest_paths", "rebuild", "restructure", "embedding_text", "collect_files", "embed_chunks",
            "EMBED_BATCH", "EMBED_GROUP"]
@@ -43,6 +44,8 @@ class IngestReport:
     unchanged_files: int = 0
     chunks: int = 0
     manifest: Manifest | None = None
+    # The older index format this run rebuilt from before adding anything (None: no rebuild needed).
+    rebuilt_from: int | None = None
 
 
 def embedding_text(title: str, chunk_text: str) -> str:
@@ -70,8 +73,14 @@ def _fingerprint(path: Path) -> str:
 
 def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], Embedder], model_id: str,
                  progress: Progress | None = None) -> IngestReport:
-    """Add the articles found under `paths`; unchanged files and known articles cost nothing."""
+    """Add the articles found under `paths`; unchanged files and known articles cost nothing.
+
+    An index in an older format is first rebuilt from its stored articles (`report.rebuilt_from`).
+    """
     report = IngestReport()
+    if (found := stored_format(data_dir)) not in (None, FORMAT_VERSION):
+        rebuild(data_dir, embedder(), progress)
+        report.rebuilt_from = found
     with writer_lock(data_dir):
         base = Snapshot.open(data_dir, model_id) if current_folder(data_dir) else None
         try:
@@ -209,7 +218,7 @@ def embed_chunks(new: Sequence[NewArticle], embedder: Embedder, progress: Progre
 def rebuild(data_dir: Path, embedder: Embedder, progress: Progress | None = None) -> Manifest:
     """Re-embed every stored article with `embedder` into a fresh generation (after a model change)."""
     with writer_lock(data_dir):
-        old = Snapshot.open(data_dir)
+        old = Snapshot.open(data_dir, any_format=True)
         rows = old.query("SELECT seq, content_key FROM articles ORDER BY seq")
         articles = old.articles(order="seq")
         files = {r[0]: r[1] for r in old.query("SELECT path, fingerprint FROM files")}

@@ -10,7 +10,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-__all__ = ["LexicalIndex", "tokenize", "LEXICAL_DIR"]
+__all__ = ["LexicalIndex", "tokenize", "name_terms", "top_k", "weighted_share", "LEXICAL_DIR"]
 
 LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
@@ -22,10 +22,23 @@ _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
     "during each few from further had has have having he her here hers herself him himself his how i its itself "
     "just me more most my myself nor now only other our ours out over own same she should so some than them "
     "themselves those through too under until up very we were what when where which while who whom why would "
-    "you your yours".split())
+    "you your yours might may must shall will".split())
 # Words that frame a question rather than name its subject; a passage need not contain them.
 _QUESTION_TERMS = frozenset(_STEMMER.stemWords(
     "say said says tell told happen happened think mean explain know latest news new update going did does".split()))
+
+
+# Capitalised words that open or frame a question rather than name someone or something.
+_NOT_NAMES = frozenset(
+    "what which who whom whose when where why how is are was were do does did can could should would will has "
+    "have had the a an in on of and or to for tell show give any i my me it its this that these those there if "
+    "latest news".split())
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def name_terms(text: str) -> set[str]:
+    """Terms of the capitalised words of a question: the names and places a passage must mention."""
+    return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES for t in tokenize(word)}
 
 
 def tokenize(text: str) -> list[str]:
@@ -76,30 +89,46 @@ class LexicalIndex:
         indptr = self._model.scores["indptr"]
         return int(indptr[token_id + 1] - indptr[token_id])
 
+    def term_weights(self, query: str) -> dict[str, float]:
+        """The query's informative terms with their IDF; a term the corpus never saw weighs the most."""
+        unseen = float(np.log(1 + (self.count + 0.5) / 0.5))
+        return {t: self.idf(t) or unseen for t in tokenize(query) if t not in _QUESTION_TERMS}
+
     def coverage(self, query: str, passage: str) -> float:
         """Share of the query's informative terms (IDF-weighted) that the passage contains."""
-        terms = {t for t in tokenize(query) if t not in _QUESTION_TERMS}
-        if not terms:
-            return 0.0
-        unseen = float(np.log(1 + (self.count + 0.5) / 0.5))
-        weights = {t: self.idf(t) or unseen for t in terms}
-        present = terms & set(tokenize(passage))
-        return sum(weights[t] for t in present) / sum(weights.values())
+        return weighted_share(self.term_weights(query), set(tokenize(passage)))
 
-    def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) with score > 0; `allowed` restricts to those ids."""
+    def scores(self, text: str, allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every passage (0 outside `allowed`); all zeros when no query term is known."""
         terms = self.known_terms(text)
         if not terms or self.count == 0:
-            return np.empty(0, np.float32), np.empty(0, np.int64)
+            return np.zeros(self.count, np.float32)
         scores = self._model.get_scores(terms)
         if allowed is not None:
             mask = np.zeros(self.count, dtype=bool)
             mask[np.asarray(allowed, dtype=np.int64)] = True
             scores = np.where(mask, scores, 0.0)
-        # Rank only the documents that match at all: bm25s.retrieve sorts all scores, which at
-        # 1M passages (mostly zero ties) cost ~107 ms against ~8 ms here.
-        matching = np.flatnonzero(scores > 0)
-        if len(matching) > k:
-            matching = matching[np.argpartition(-scores[matching], k - 1)[:k]]
-        order = matching[np.lexsort((matching, -scores[matching]))]
-        return scores[order].astype(np.float32), order.astype(np.int64)
+        return scores.astype(np.float32)
+
+    def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids) with score > 0; `allowed` restricts to those ids."""
+        return top_k(self.scores(text, allowed), k)
+
+
+def weighted_share(weights: dict[str, float], present: set[str]) -> float:
+    """Share of the weight of `weights`' terms found in `present` (0 for no terms)."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best positive (scores, ids), best first, ties by id.
+
+    Ranks only the passages that match at all: sorting all scores (bm25s.retrieve) cost ~107 ms at
+    1M passages, mostly zero ties, against ~8 ms here.
+    """
+    matching = np.flatnonzero(scores > 0)
+    if len(matching) > k:
+        matching = matching[np.argpartition(-scores[matching], k - 1)[:k]]
+    order = matching[np.lexsort((matching, -scores[matching]))]
+    return scores[order].astype(np.float32), order.astype(np.int64)

@@ -22,21 +22,22 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexMismatchError, IndexMissingError
+from index.errors import IndexFormatError, IndexMismatchError, IndexMissingError
 from index.lexical import LEXICAL_DIR, LexicalIndex
 from index.precision import FLOAT32, PRECISIONS
 from index.records import Article, Chunk, Citation
 from index.vectors import STRUCTURES, choose_structure, load_index, new_index
 
-__all__ = ["Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "FORMAT_VERSION"]
+__all__ = ["Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "stored_format", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+# 2: BM25 indexes each passage with its brief's title.
+FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
 _META = "meta.sqlite"
 _KEEP_OLD_GENERATIONS = 1
@@ -116,13 +117,18 @@ class Snapshot:
             )
 
     @classmethod
-    def open(cls, data_dir: Path, model_id: str | None = None, dimension: int | None = None) -> Snapshot:
-        """The current generation; a model/dimension/format mismatch fails with what to do."""
+    def open(cls, data_dir: Path, model_id: str | None = None, dimension: int | None = None,
+             any_format: bool = False) -> Snapshot:
+        """The current generation; a model/dimension/format mismatch fails with what to do.
+
+        `any_format`: also open an older format, to rebuild it from its stored articles.
+        """
         folder = current_folder(data_dir)
         if folder is None:
             raise IndexMissingError(f"no index in {data_dir}; build one with `briefbot ingest --data-dir {data_dir} PATH`")
         manifest = Manifest.read(folder)
-        check_compatible(manifest, folder, model_id, dimension)
+        check_compatible(manifest if not any_format else replace(manifest, format_version=FORMAT_VERSION),
+                         folder, model_id, dimension)
         return cls(folder, manifest)
 
     def close(self) -> None:
@@ -185,7 +191,7 @@ def _date(value: str | None) -> date | None:
 def check_compatible(manifest: Manifest, folder: Path, model_id: str | None, dimension: int | None) -> None:
     """Fail loudly, saying how to fix it, when an index cannot serve the configured model."""
     if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatchError(
+        raise IndexFormatError(
             f"index at {folder} has format version {manifest.format_version}, this briefbot reads {FORMAT_VERSION}; "
             "rebuild it with `briefbot reindex`")
     unknown = [p for p in manifest.precision.split("+") if p not in PRECISIONS]
@@ -201,6 +207,12 @@ def check_compatible(manifest: Manifest, folder: Path, model_id: str | None, dim
         raise IndexMismatchError(
             f"index at {folder} was built with model '{manifest.model}' ({manifest.dimension}-d) but the configured "
             f"model is '{model_id}' ({dimension}-d); rebuild it with `briefbot reindex` or set BRIEFBOT_MODEL back")
+
+
+def stored_format(data_dir: Path) -> int | None:
+    """The format version of the current generation, or None when there is no index yet."""
+    folder = current_folder(data_dir)
+    return Manifest.read(folder).format_version if folder else None
 
 
 def current_folder(data_dir: Path) -> Path | None:
@@ -255,7 +267,8 @@ def write_generation(
     index.add(vectors)
     index.save(tmp, base.folder if base and base.manifest.vector_index == target else None)
     if new or base is None:
-        LexicalIndex.build([r[0] for r in db.execute("SELECT text FROM chunks ORDER BY id")]).save(tmp)
+        LexicalIndex.build([r[0] for r in db.execute(
+            "SELECT a.title || char(10) || c.text FROM chunks c JOIN articles a ON a.seq = c.article_seq ORDER BY c.id")]).save(tmp)
     else:  # same passages: the BM25 index is reused as is
         shutil.copytree(base.folder / LEXICAL_DIR, tmp / LEXICAL_DIR)
     db.close()

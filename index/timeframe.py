@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 __all__ = ["TimeIntent", "parse_time"]
@@ -25,18 +25,21 @@ class TimeIntent:
     published_to: date | None = None
     wants_latest: bool = False
     since_topic: str | None = None
+    # The words that set the window ("this week", "since Geneva"), for "Nothing from this week; …".
+    phrase: str | None = None
 
 
-def _relative(today: date) -> list[tuple[re.Pattern[str], object]]:
+def _relative(today: date) -> list[tuple[re.Pattern[str], tuple[date, date | None]]]:
+    """Relative phrases → (first, last) day. "This week/month" are the past 7/31 days, not the
+    calendar week: on a Monday, "this week's news" still means the stories of the last few days."""
     monday = today - timedelta(days=today.weekday())
-    first = today.replace(day=1)
-    last_month_end = first - timedelta(days=1)
+    last_month_end = today.replace(day=1) - timedelta(days=1)
     return [
         (re.compile(r"\btoday\b", re.I), (today, None)),
         (re.compile(r"\byesterday\b", re.I), (today - timedelta(days=1), today - timedelta(days=1))),
-        (re.compile(r"\bthis week\b", re.I), (monday, None)),
+        (re.compile(r"\bthis week\b", re.I), (today - timedelta(days=6), None)),
         (re.compile(r"\blast week\b", re.I), (monday - timedelta(days=7), monday - timedelta(days=1))),
-        (re.compile(r"\bthis month\b", re.I), (first, None)),
+        (re.compile(r"\bthis month\b", re.I), (today - timedelta(days=30), None)),
         (re.compile(r"\blast month\b", re.I), (last_month_end.replace(day=1), last_month_end)),
         (re.compile(r"\bthis year\b", re.I), (today.replace(month=1, day=1), None)),
     ]
@@ -61,28 +64,38 @@ def _absolute_date(text: str) -> tuple[date, date] | None:
 
 
 def parse_time(question: str, today: date) -> TimeIntent:
-    """Find one time phrase; the rest of the question is what to search for."""
-    for pattern, (start, end) in _relative(today):  # type: ignore[misc]
-        if pattern.search(question):
-            return TimeIntent(_clean(pattern.sub(" ", question)), start, end)
+    """Find one time phrase (and "latest"/"news" beside it); the rest is what to search for.
+
+    A bare year ("Mondale's running mate in 1984") dates the event, not the brief, so it stays in
+    the query; a month ("Lynas in May 2025") becomes a window the engine may widen when it is empty.
+    """
+    intent = _window(question, today)
+    if _LATEST.search(intent.query):
+        return replace(intent, query=_clean(_LATEST.sub(" ", intent.query)), wants_latest=True)
+    return intent
+
+
+def _window(question: str, today: date) -> TimeIntent:
+    for pattern, (start, end) in _relative(today):
+        if found := pattern.search(question):
+            return TimeIntent(_clean(pattern.sub(" ", question)), start, end, phrase=found.group(0).lower())
     span = re.search(r"\b(?:in the )?(?:past|last) (\d+) (day|week|month|year)s?\b", question, re.I)
     if span:
         days = int(span.group(1)) * _UNITS[span.group(2).lower()]
-        return TimeIntent(_clean(question[: span.start()] + question[span.end():]), today - timedelta(days=days))
+        return TimeIntent(_clean(question[: span.start()] + question[span.end():]), today - timedelta(days=days),
+                          phrase=span.group(0).lower())
     dated = re.search(rf"\bsince ({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d|(?:19|20)\d\d)\b",
                       question, re.I)
     if dated and (window := _absolute_date(dated.group(1))):
-        return TimeIntent(_clean(question[: dated.start()] + question[dated.end():]), window[0])
+        return TimeIntent(_clean(question[: dated.start()] + question[dated.end():]), window[0], phrase=dated.group(0))
     since = re.search(r"\bsince (?:the )?(.+?)(?:[?.!,]|$)", question, re.I)
     if since:
         rest = _clean(question[: since.start()] + question[since.end():])
-        return TimeIntent(rest, since_topic=since.group(1).strip())
-    within = re.search(rf"\b(?:in|during) ((?:{_MONTH}\s+)?(?:19|20)\d\d)\b", question, re.I)
+        return TimeIntent(rest, since_topic=since.group(1).strip(), phrase=f"since {since.group(1).strip()}")
+    within = re.search(rf"\b(?:in|during) ({_MONTH}\s+(?:19|20)\d\d)\b", question, re.I)
     if within and (window := _absolute_date(within.group(1))):
-        return TimeIntent(_clean(question[: within.start()] + question[within.end():]), *window)
-    latest = _LATEST.search(question)
-    if latest:
-        return TimeIntent(_clean(_LATEST.sub(" ", question)), wants_latest=True)
+        return TimeIntent(_clean(question[: within.start()] + question[within.end():]), *window,
+                          phrase=within.group(1))
     return TimeIntent(question)
 
 

@@ -327,7 +327,7 @@ def test_structure_change_never_re_embeds_and_keeps_results(hash_engine_factory:
     folder = current_folder(engine.data_dir)
     assert (folder / SOURCE_FILE).is_file()  # type: ignore[operator]
     np.testing.assert_allclose(np.load(folder / SOURCE_FILE), flat_vectors, atol=1e-3)  # type: ignore[operator]
-    fresh = Engine(engine.data_dir, embedder=_Forbidden(engine.embedder))
+    fresh = Engine(engine.data_dir, embedder=_Forbidden(engine.embedder), today=engine.today)
     assert fresh.snapshot.manifest.vector_index == HNSW
     # Queries embed (allowed); nothing else may: the restructure above had no embedder at all.
     after = {q: [p.hit.chunk_id for p in fresh.ask(q)[0].passages] for q in QUESTIONS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -90,9 +91,34 @@ def test_follow_ups_resolve_from_history(real_engine: Engine) -> None:
 def test_time_words_filter_by_publication_date(real_engine: Engine) -> None:
     this_week = _titles(real_engine, "rare earth dispute this week")  # today is 2025-09-26 in these tests
     assert set(this_week) == {MEETINGS}
-    assert _titles(real_engine, "rare earths in May 2025") == []
     since = _titles(real_engine, "what happened since Sep 20, 2025?")
     assert set(since) == {MEETINGS}
+
+
+def test_an_empty_window_widens_with_a_notice_instead_of_refusing(real_engine: Engine) -> None:
+    may, _ = real_engine.ask("rare earths in May 2025")
+    assert may.passages and may.notice == "Nothing from May 2025; the closest briefs from other dates:"
+    today = Engine(real_engine.data_dir, embedder=real_engine.query_embedder)  # today is today: both briefs are old
+    quiet, _ = today.ask("any news on rare earths this week?")
+    assert quiet.notice == "Nothing from this week; the closest earlier briefs:"
+    assert quiet.passages[0].hit.citation.title == MEETINGS  # the newest brief that answers
+
+
+def test_answerable_questions_are_answered_from_the_right_brief(real_engine: Engine) -> None:
+    assert _titles(real_engine, "Who led the House delegation to Beijing?")[0] == MEETINGS
+    assert _titles(real_engine, "Where might Trump and Xi meet?")[0] == MEETINGS
+    assert _titles(real_engine, "Which firms did China recently favor?")[0] == GENEVA  # relevance before recency
+    answer, _ = real_engine.ask("Who did Walter Mondale choose as his running mate in 1984?")
+    assert answer.no_answer  # off-corpus: refused, not filtered to 1984 and then refused
+
+
+def test_as_of_hides_later_briefs_and_reads_time_words_against_that_day(real_engine: Engine) -> None:
+    before, _ = real_engine.ask("House delegation Beijing rare earth", as_of=date(2025, 9, 1))
+    assert MEETINGS not in [p.hit.citation.title for p in before.passages]  # published 2025-09-23
+    week, _ = real_engine.ask("rare earth dispute this week", as_of=date(2025, 9, 24))
+    assert {p.hit.citation.title for p in week.passages} == {MEETINGS} and week.notice is None
+    later, _ = real_engine.ask("rare earth dispute this week", as_of=date(2025, 10, 20))
+    assert later.passages and later.notice == "Nothing from this week; the closest earlier briefs:"
 
 
 def test_newer_brief_wins_a_near_tie(real_index_dir: Path, real_embedder: Embedder, tmp_path: Path) -> None:
@@ -107,3 +133,17 @@ def test_newer_brief_wins_a_near_tie(real_index_dir: Path, real_embedder: Embedd
     assert answer.passages[0].hit.citation.article_id == "new"
     latest, _ = engine.ask("latest on Lynas")
     assert latest.passages[0].hit.citation.article_id == "new"
+
+
+def test_an_old_brief_that_answers_beats_a_fresh_one_that_does_not(real_index_dir: Path, real_embedder: Embedder,
+                                                                    tmp_path: Path) -> None:
+    data = copy_index(real_index_dir, tmp_path / "data")
+    fresh = ("Rare earth magnet makers in Japan reported steady orders this quarter, and shipping rates for "
+             "mineral concentrates eased, traders said on Thursday. ") * 2
+    (tmp_path / "fresh.json").write_text(f'{{"id": "fresh", "title": "Magnet orders steady", "body": "{fresh}", '
+                                         f'"date": "{SAMPLE_TODAY.isoformat()}"}}')
+    engine = Engine(data, embedder=real_embedder, today=lambda: SAMPLE_TODAY)
+    engine.ingest([tmp_path / "fresh.json"])
+    for question in ("What did Jamieson Greer say on CNBC?", "Did the House delegation resolve the rare earth question?"):
+        answer, _ = engine.ask(question)
+        assert answer.passages[0].hit.citation.article_id != "fresh", question

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import signal
 import subprocess
@@ -16,9 +18,9 @@ import pytest
 from bot.cli import main
 from index.embed import HashEmbedder
 from index.engine import Engine
-from index.errors import IndexMismatchError, IndexMissingError
+from index.errors import IndexFormatError, IndexMismatchError, IndexMissingError
 from index.ingest import rebuild
-from index.store import Manifest, Snapshot, current_folder
+from index.store import FORMAT_VERSION, Manifest, Snapshot, current_folder
 from index.vectors import BruteForceIndex, FaissFlatIndex
 from tests.conftest import ROOT, SAMPLES, WIKINEWS
 
@@ -52,7 +54,7 @@ def test_manifest_describes_the_index(hash_engine_factory: Callable[..., Engine]
     manifest = Manifest.read(current_folder(engine.data_dir))  # type: ignore[arg-type]
     chunks = engine.snapshot.query("SELECT COUNT(*) FROM chunks")[0][0]
     assert (manifest.model, manifest.dimension, manifest.articles, manifest.count) == ("hash-fake", 64, 2, chunks)
-    assert manifest.format_version == 1 and manifest.precision == "float32"
+    assert manifest.format_version == FORMAT_VERSION and manifest.precision == "float32"
 
 
 def test_other_model_fails_loudly_with_the_fix(hash_engine_factory: Callable[..., Engine]) -> None:
@@ -172,3 +174,19 @@ def test_killed_ingest_leaves_the_previous_index_usable(hash_engine_factory: Cal
     report = Engine(engine.data_dir, embedder=HashEmbedder()).ingest([WIKINEWS])
     assert Snapshot.open(engine.data_dir).manifest.articles == 295, report.rejected
     assert not list((engine.data_dir / "index").glob("tmp-*")), "a finished ingest cleans up killed writers' leftovers"
+
+
+def test_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_ingest(
+        hash_engine_factory: Callable[..., Engine], tmp_path: Path) -> None:
+    engine = hash_engine_factory()
+    folder = current_folder(engine.data_dir)
+    assert folder is not None
+    dataclasses.replace(Manifest.read(folder), format_version=FORMAT_VERSION - 1).write(folder)
+    with pytest.raises(IndexFormatError, match="briefbot reindex"):
+        Engine(engine.data_dir, embedder=engine.embedder).ask("Geneva")
+    note = tmp_path / "note.txt"
+    note.write_text("Terbium Note\n\nSep 24, 2025\n\nTerbium prices rose again this week in Europe.\n")
+    report = Engine(engine.data_dir, embedder=engine.embedder).ingest([note])
+    assert report.rebuilt_from == FORMAT_VERSION - 1 and len(report.added) == 1
+    rebuilt = Engine(engine.data_dir, embedder=engine.embedder)
+    assert rebuilt.snapshot.manifest.format_version == FORMAT_VERSION and rebuilt.snapshot.manifest.articles == 3

@@ -9,9 +9,16 @@ from index.timeframe import parse_time
 TODAY = date(2026, 11, 22)  # a Sunday
 
 
-def test_this_week_starts_on_monday() -> None:
+def test_this_week_is_the_past_seven_days() -> None:
     intent = parse_time("what happened this week?", TODAY)
     assert intent.published_from == date(2026, 11, 16) and intent.published_to is None
+    assert intent.phrase == "this week"
+    on_monday = parse_time("what happened this week?", date(2026, 11, 23))
+    assert on_monday.published_from == date(2026, 11, 17)  # not just Monday itself
+
+
+def test_this_month_is_the_past_31_days() -> None:
+    assert parse_time("terbium this month", date(2026, 12, 2)).published_from == date(2026, 11, 2)
 
 
 def test_last_week_is_the_previous_monday_to_sunday() -> None:
@@ -29,6 +36,13 @@ def test_since_a_date_and_since_an_event() -> None:
 def test_in_a_month_is_that_whole_month() -> None:
     intent = parse_time("Lynas in May 2025", TODAY)
     assert (intent.published_from, intent.published_to) == (date(2025, 5, 1), date(2025, 5, 31))
+    assert intent.phrase == "May 2025"
+
+
+def test_a_bare_year_dates_the_event_not_the_brief() -> None:
+    intent = parse_time("Who did Walter Mondale choose as his running mate in 1984?", TODAY)
+    assert intent.published_from is None and intent.published_to is None
+    assert "1984" in intent.query and not intent.wants_latest
 
 
 def test_latest_asks_for_recency_not_a_window() -> None:
@@ -38,3 +52,9 @@ def test_latest_asks_for_recency_not_a_window() -> None:
 
 def test_past_n_days() -> None:
     assert parse_time("terbium in the past 10 days", TODAY).published_from == date(2026, 11, 12)
+
+
+def test_news_beside_a_window_favours_newer_briefs_too() -> None:
+    intent = parse_time("any news on rare earths this week?", TODAY)
+    assert intent.wants_latest and intent.published_from == date(2026, 11, 16)
+    assert "news" not in intent.query and "rare earths" in intent.query
