@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ ENCRYPTED = "encrypted PDF (it needs a password to open); add an unprotected cop
 _DAMAGED = "damaged PDF ({detail}); download or export it again"
 # pdfium's load errors (FPDF_ERR_PASSWORD, FPDF_ERR_SECURITY) that mean "locked", not "broken".
 _LOCKED_ERRORS = frozenset({4, 6})
+# PDFium is not thread-safe; ingest parses in a worker thread and the bot may run more than one.
+_PDFIUM_LOCK = threading.Lock()
 _MARKER_WINDOW = 1024  # bytes searched for the %PDF- header and the %%EOF marker
 _BAND = 0.12  # headers and footers sit in the top and bottom 12 % of a page
 _REPEATED_SHARE = 0.4  # on at least 40 % of pages (alternating left/right headers are on half of them)
@@ -110,23 +113,24 @@ def read_pdf(path: Path, raw: bytes) -> tuple[PdfMetadata, list[PdfPage]]:
     # pdfium silently rebuilds a cut file from what is left; a brief missing its end is not indexed half.
     if b"%%EOF" not in raw.rstrip(b"\x00\t\n\r ")[-_MARKER_WINDOW:]:
         raise _damaged(path, "truncated: the end-of-file marker is missing")
-    try:
-        document = pdfium.PdfDocument(raw)
-    except pdfium.PdfiumError as error:
-        if getattr(error, "err_code", None) in _LOCKED_ERRORS:
-            raise RejectedInput(str(path), ENCRYPTED) from None
-        raise _damaged(path, f"pdfium cannot read it: {error}") from None
-    try:
-        metadata = _metadata(document.get_metadata_dict())
-        pages = []
-        for number in range(len(document)):
-            try:
-                pages.append(_page_lines(document[number]))
-            except pdfium.PdfiumError as error:
-                raise _damaged(path, f"page {number + 1} cannot be read: {error}") from None
-        return metadata, pages
-    finally:
-        document.close()
+    with _PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(raw)
+        except pdfium.PdfiumError as error:
+            if getattr(error, "err_code", None) in _LOCKED_ERRORS:
+                raise RejectedInput(str(path), ENCRYPTED) from None
+            raise _damaged(path, f"pdfium cannot read it: {error}") from None
+        try:
+            metadata = _metadata(document.get_metadata_dict())
+            pages = []
+            for number in range(len(document)):
+                try:
+                    pages.append(_page_lines(document[number]))
+                except pdfium.PdfiumError as error:
+                    raise _damaged(path, f"page {number + 1} cannot be read: {error}") from None
+            return metadata, pages
+        finally:
+            document.close()
 
 
 def _page_lines(page: object) -> PdfPage:
