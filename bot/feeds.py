@@ -3,6 +3,8 @@
 - Conditional GET with the stored ETag / Last-Modified; a 304 costs nothing.
 - feedparser parses the body; an entry with only a summary (no full content) has its link fetched
   and the article extracted with trafilatura (falling back to the summary if that fails).
+- An entry whose enclosure or link is a PDF (typed application/pdf, or a .pdf URL) is downloaded into
+  the inbox as a .pdf file, so index/pdf.py reads it like any other PDF brief.
 - Entries already written are remembered per feed (feed_entries), so a feed that ignores
   conditional requests does not cause refetching; ingest deduplicates by id/content anyway.
 - A failing feed backs off exponentially (poll × 2^failures, ≤ 6 h) and never stops the others;
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 import feedparser
@@ -37,6 +40,7 @@ _LOG = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 6 * 3600
 _MIN_CONTENT_WORDS = 60
 _USER_AGENT = "briefbot/0.1 (+feed poller)"
+_PDF_TYPE = "application/pdf"
 
 
 @dataclass
@@ -63,6 +67,20 @@ def _extract_page(page: str, url: str) -> str | None:
     import trafilatura
 
     return trafilatura.extract(page, url=url, include_comments=False, include_tables=False) or None
+
+
+def _pdf_urls(entry: Any) -> list[str]:
+    """The entry's enclosures and links that are PDFs by declared type or by a .pdf path."""
+    links = [*(entry.get("enclosures") or []), *(entry.get("links") or [])]
+    urls = [link.get("href") for link in links
+            if link.get("href") and (link.get("type") == _PDF_TYPE or _is_pdf_path(link["href"]))]
+    if entry.get("link") and _is_pdf_path(entry["link"]):
+        urls.append(entry["link"])
+    return list(dict.fromkeys(urls))
+
+
+def _is_pdf_path(url: str) -> bool:
+    return urlparse(url).path.lower().endswith(".pdf")
 
 
 def _entry_date(entry: Any) -> str | None:
@@ -141,15 +159,28 @@ class FeedPoller:
             entry_id = str(entry.get("id") or entry.get("link") or entry.get("title") or "").strip()
             if not entry_id or entry_id in seen:
                 continue
-            record = await self._record(session, entry, entry_id, source)
-            done.append(entry_id)
-            if record is None:
-                continue
             digest = hashlib.sha256((url + "\n" + entry_id).encode()).hexdigest()[:16]
-            name = f"feed-{digest}.json"
-            written.append(self._write(name, record))
+            pdf = await self._pdf(session, entry, entry_id)
+            record = None if pdf else await self._record(session, entry, entry_id, source)
+            done.append(entry_id)
+            if pdf:
+                written.append(self._write(f"feed-{digest}.pdf", pdf))
+            elif record is not None:
+                written.append(self._write(f"feed-{digest}.json", record))
         self.store.mark_entries_seen(url, done)
         return written
+
+    async def _pdf(self, session: aiohttp.ClientSession, entry: Any, entry_id: str) -> bytes | None:
+        """The entry's PDF, if it links one and the server sends a PDF (else the entry is read as HTML)."""
+        for link in _pdf_urls(entry):
+            try:
+                async with session.get(link) as response:
+                    body = await response.read() if response.status < 400 else b""
+                    if response.content_type == _PDF_TYPE or body.startswith(b"%PDF-"):
+                        return body
+            except Exception as error:
+                _LOG.info("feed entry %s: cannot fetch PDF %s (%r)", entry_id, link, error)
+        return None
 
     async def _record(self, session: aiohttp.ClientSession, entry: Any, entry_id: str,
                       source: str | None) -> dict[str, Any] | None:
@@ -173,11 +204,14 @@ class FeedPoller:
                 "published_at": _entry_date(entry), "url": link, "source": source,
                 "author": entry.get("author")}
 
-    def _write(self, name: str, record: dict[str, Any]) -> Path:
-        """Atomic: written as a hidden temp file (ignored by the inbox), then renamed."""
+    def _write(self, name: str, content: dict[str, Any] | bytes) -> Path:
+        """A JSON record or a PDF's bytes; atomic: a hidden temp file (ignored by the inbox), then renamed."""
         self.inbox.mkdir(parents=True, exist_ok=True)
         tmp = self.inbox / f".{name}.tmp"
-        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
         # Complete on arrival: back-date it so the inbox's "still being written?" wait does not apply.
         past = time.time() - 3600
         os.utime(tmp, (past, past))

@@ -1,4 +1,4 @@
-"""Turn one input file (.txt/.md brief, .html page, .json/.jsonl records) into cleaned Articles."""
+"""Turn one input file (.txt/.md brief, .html page, .json/.jsonl records, .pdf) into cleaned Articles."""
 
 from __future__ import annotations
 
@@ -31,9 +31,10 @@ __all__ = [
     "article_id",
     "parse_date",
     "derive_title",
+    "brief_article",
 ]
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf"})
 MAX_FILE_BYTES = 20 * 1024 * 1024
 PUBLISHER = "Rare Earth Exchanges"
 _TITLE_MAX = 80
@@ -107,7 +108,8 @@ def parse_date(text: str, *, whole: bool = True) -> date | None:
 # ---------------------------------------------------------------------------
 
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
-_BINARY_REASON = "binary file (not text); convert it to .txt/.html/.json"
+_BINARY_REASON = "binary file (not text); convert it to .txt/.html/.json/.pdf"
+_PDF_MAGIC = b"%PDF-"
 
 
 def _check_size(path: Path) -> None:
@@ -170,12 +172,8 @@ def _decode(raw: bytes, path: Path) -> str:
     raise RejectedInput(str(path), "not valid UTF-8 and not a known legacy encoding")
 
 
-def _read_text(path: Path) -> str:
-    """Checked and decoded text of a file (mojibake repair is left to each format)."""
-    _check_size(path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise RejectedInput(str(path), "empty file")
+def _read_text(path: Path, raw: bytes) -> str:
+    """Decoded text of a file's bytes (mojibake repair is left to each format)."""
     text = _decode(raw, path)
     if not text.strip():
         raise RejectedInput(str(path), "empty file")
@@ -296,12 +294,17 @@ def _body_text(lines: list[str], markdown: bool) -> str:
     return "\n".join(lines)
 
 
-def _parse_brief(path: Path, text: str) -> Article:
-    """A .txt/.md brief: header, highlights, body, furniture."""
+def brief_article(path: Path, text: str, *, title: str | None = None, published_at: date | None = None,
+                  markdown: bool = False) -> Article:
+    """A brief's text as an Article: header lines, Highlights, citations, furniture, mojibake.
+
+    `title` is given when the format knows it (a PDF's metadata or biggest line); `published_at` is
+    used when the text carries no date line.
+    """
     text = normalize_whitespace(repair_mojibake(text))
-    header = _split_header(text.split("\n"))
+    header = _split_header(text.split("\n"), title=title)
     rest, cited = _pop_citations(header.rest)
-    split = split_furniture(_body_text(rest, path.suffix.lower() == ".md"))
+    split = split_furniture(_body_text(rest, markdown))
     if not header.title or not split.body:
         raise RejectedInput(str(path), "brief has no body text after the title; check the file")
     return Article(
@@ -309,7 +312,7 @@ def _parse_brief(path: Path, text: str) -> Article:
         title=header.title,
         body=split.body,
         highlights=header.highlights,
-        published_at=header.published_at or cited,
+        published_at=header.published_at or published_at or cited,
         source=_detect_publisher(text),
         author=header.author or find_byline(split.furniture),
         path=str(path),
@@ -466,10 +469,18 @@ def _parse_jsonl(path: Path, text: str) -> ParsedFile:
 def parse_file(path: Path) -> ParsedFile:
     """Parse one input file; whole-file problems raise RejectedInput, bad JSONL lines are listed."""
     path = Path(path)
-    text = _read_text(path)
+    _check_size(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise RejectedInput(str(path), "empty file")
     suffix = path.suffix.lower()
+    if suffix == ".pdf" or raw.startswith(_PDF_MAGIC):
+        from index.pdf import parse_pdf  # index.pdf builds on this module's helpers
+
+        return ParsedFile(articles=(parse_pdf(path, raw),))
+    text = _read_text(path, raw)
     if suffix in {".json", ".jsonl"}:
         return (_parse_json if suffix == ".json" else _parse_jsonl)(path, text)
     if suffix in {".html", ".htm"}:
         return ParsedFile(articles=(_parse_html(path, text),))
-    return ParsedFile(articles=(_parse_brief(path, text),))
+    return ParsedFile(articles=(brief_article(path, text, markdown=suffix == ".md"),))

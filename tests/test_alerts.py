@@ -128,7 +128,7 @@ async def test_inbox_brief_reaches_subscribers_once_on_topic(fake_bot_api: FakeB
         assert len(alerts_to(fake, 101)) == 1 and len(alerts_to(fake, 102)) == 1
         assert (config.inbox / "duplicates" / "terbium-again.json").exists()
 
-        # A bad file and an unknown format go to rejected/ with a reason; a good file in the same batch still lands.
+        # Bad files (broken JSON, a damaged PDF) go to rejected/ with a reason; a good file in the same batch still lands.
         (config.inbox / "broken.json").write_text("{not json", encoding="utf-8")
         (config.inbox / "scan.pdf").write_bytes(b"%PDF-1.4 binary")
         drop(config.inbox, "lynas.json", records()["lab-lynas"])
@@ -136,7 +136,7 @@ async def test_inbox_brief_reaches_subscribers_once_on_topic(fake_bot_api: FakeB
         await settle(service)
         rejected = config.inbox / "rejected"
         assert "invalid JSON" in (rejected / "broken.json.reason").read_text()
-        assert "unknown extension" in (rejected / "scan.pdf.reason").read_text()
+        assert "damaged PDF" in (rejected / "scan.pdf.reason").read_text()
         assert not (config.inbox / "broken.json").exists() and not (config.inbox / "scan.pdf").exists()
         assert len(alerts_to(fake, 102)) == 1  # "terbium" does not get the Lynas brief
 

@@ -108,3 +108,55 @@ def test_feed_file_is_complete_json(tmp_path: Path) -> None:
     poller = FeedPoller(AlertStore(tmp_path / "a.sqlite"), tmp_path / "inbox", 60)
     path = poller._write("feed-x.json", {"id": "x", "title": "t", "body": "b"})
     assert path.read_text().startswith("{") and not list((tmp_path / "inbox").glob(".*"))
+
+
+async def test_pdf_entries_are_downloaded_into_the_inbox_as_pdf(tmp_path: Path,
+                                                               hash_engine_factory: Callable[..., Engine]) -> None:
+    from bot.feeds import FeedPoller
+    from bot.inbox import process_inbox
+    from bot.subscriptions import AlertStore
+    from tests.pdfgen import BODY, PdfSpec, make_pdf
+
+    briefs = {"/brief": make_pdf(PdfSpec(title="Terbium Brief for the Third Quarter", paragraphs=BODY[:5])),
+              "/files/report.pdf": make_pdf(PdfSpec(title="Kalgoorlie Report on Cracking Capacity", paragraphs=BODY[5:]))}
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(text=f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
+<title>Briefs</title><link>{base}/</link><description>pdfs</description>
+<item><title>Terbium brief</title><guid>pdf-1</guid><link>{base}/terbium-page</link>
+<enclosure url="{base}/brief" type="application/pdf" length="1"/></item>
+<item><title>Kalgoorlie report</title><guid>pdf-2</guid><link>{base}/files/report.pdf</link></item>
+<item><title>Lynas expands its Kalgoorlie cracking plant</title><guid>html-1</guid><link>{base}/lynas</link>
+<description>Lynas to expand Kalgoorlie.</description></item>
+</channel></rss>""", content_type="application/rss+xml")
+
+    async def pdf(request: web.Request) -> web.Response:
+        return web.Response(body=briefs[request.path], content_type="application/pdf")
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=ARTICLE_PAGE, content_type="text/html")
+
+    server = web.Application()
+    server.router.add_get("/feed.xml", feed)
+    server.router.add_get("/brief", pdf)
+    server.router.add_get("/files/report.pdf", pdf)
+    server.router.add_get("/lynas", page)
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        inbox = tmp_path / "inbox"
+        poller = FeedPoller(AlertStore(tmp_path / "alerts.sqlite"), inbox, 60)
+        [result] = await poller.poll([f"{base}/feed.xml"])
+    finally:
+        await runner.cleanup()
+    assert result.error is None
+    assert sorted(p.suffix for p in result.written) == [".json", ".pdf", ".pdf"]
+    assert {p.read_bytes() for p in result.written if p.suffix == ".pdf"} == set(briefs.values())
+    engine = hash_engine_factory([])
+    added = process_inbox(engine, inbox, tmp_path / "articles", settle_seconds=0).added
+    assert sorted(a.title for a in added) == ["Kalgoorlie Report on Cracking Capacity",
+                                              "Lynas expands its Kalgoorlie cracking plant",
+                                              "Terbium Brief for the Third Quarter"]

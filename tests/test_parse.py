@@ -275,7 +275,7 @@ def test_binary_rejected(tmp_path: Path) -> None:
     for name, content in (("n.txt", b"abc\x00\x00\x00\x00def" * 10), ("p.html", b"\x89PNG\r\n\x1a\nrest")):
         with pytest.raises(RejectedInput) as err:
             parse_file(_write(tmp_path, name, content))
-        assert err.value.reason == "binary file (not text); convert it to .txt/.html/.json"
+        assert err.value.reason == "binary file (not text); convert it to .txt/.html/.json/.pdf"
 
 
 def test_oversized_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,9 +288,9 @@ def test_oversized_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_unknown_extension_rejected(tmp_path: Path) -> None:
     with pytest.raises(RejectedInput) as err:
-        parse_file(_write(tmp_path, "doc.pdf", b"%PDF-1.4"))
-    assert err.value.reason == "unknown extension '.pdf'; supported: .htm .html .json .jsonl .md .txt"
-    assert err.value.path == str(tmp_path / "doc.pdf")
+        parse_file(_write(tmp_path, "doc.docx", b"PK\x03\x04"))
+    assert err.value.reason == "unknown extension '.docx'; supported: .htm .html .json .jsonl .md .pdf .txt"
+    assert err.value.path == str(tmp_path / "doc.docx")
 
 
 def test_undecodable_rejected(tmp_path: Path) -> None:

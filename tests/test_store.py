@@ -118,7 +118,7 @@ def _bad_inputs(folder: Path) -> dict[str, str]:
     (folder / "nav.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
     (folder / "broken.jsonl").write_text('{"title": "Good", "body": "Terbium output rose in Baotou this quarter, '
                                          'said producers."}\n{"title": broken\n')
-    return {"empty.txt": "empty", "binary.txt": "binary", "notes.pdf": "unknown extension",
+    return {"empty.txt": "empty", "binary.txt": "binary", "notes.pdf": "damaged PDF",
             "nav.html": "no article text", "broken.jsonl:2": "invalid JSON"}
 
 

@@ -72,7 +72,7 @@ def make_damaged(folder: Path, rng: random.Random) -> dict[str, str]:
             handle.truncate(MAX_FILE_BYTES + 1 + i * 1_000_000)
         kinds[path.name] = "gigantic"
     for i in range(4):
-        put(f"unknown-{i}{['.pdf', '.docx', '', '.exe'][i]}", PROSE.encode(), "unknown extension")
+        put(f"unknown-{i}{['.odt', '.docx', '', '.exe'][i]}", PROSE.encode(), "unknown extension")
     for i in range(3):
         put(f"nobody-{i}.md", f"# Only a title {i}\n".encode(), "title without body")
     for i in range(3):
