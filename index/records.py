@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["Article", "Chunk", "Hit", "Citation", "Passage", "Answer"]
+__all__ = ["Article", "Chunk", "Hit", "Citation", "Passage", "BriefSentence", "Answer"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,14 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class BriefSentence:
+    """One sentence of the brief that opens an answer, and the passage (`rank`) it was taken from."""
+
+    text: str
+    rank: int
+
+
+@dataclass(frozen=True)
 class Answer:
     """The extractive answer to one (resolved) question."""
 
@@ -94,6 +102,8 @@ class Answer:
     offset: int = 0
     notice: str | None = None
     citations: tuple[Citation, ...] = field(default=())
+    # 2–4 sentences from the top passages, the answering one first (empty when nothing answers).
+    brief: tuple[BriefSentence, ...] = ()
 
     @property
     def no_answer(self) -> bool:
