@@ -1,57 +1,55 @@
-"""Extractive answers: the top passages, each with its key sentence, and numbered citations."""
+"""Extractive answers: a short cited brief, the top passages each with its key sentence, and
+numbered citations."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
+from index.brief import BriefWeights, Sentence, candidate_sentences, choose_brief, is_heading, score_sentences
 from index.chunk import split_sentences
-from index.lexical import tokenize
-from index.records import Answer, Citation, Hit, Passage
+from index.records import Answer, BriefSentence, Citation, Hit, Passage
 
-__all__ = ["build_answer", "key_sentence", "answer_to_json"]
+__all__ = ["build_answer", "answer_to_json", "BRIEF_PASSAGES"]
 
-_SPEECH = re.compile(r"\b(say|says|said|saying|quote|quoted|claim|claimed|stated|tell|told|admit|admitted)\b", re.I)
-_QUOTE = re.compile(r"[“\"]")
-
-
-def key_sentence(text: str, query: str, idf: Callable[[str], float]) -> str:
-    """The sentence sharing the most (IDF-weighted) terms with the query; quotes win for "what did X say"."""
-    sentences = split_sentences(text) or [text]
-    terms = set(tokenize(query))
-    wants_quote = bool(_SPEECH.search(query))
-
-    def score(indexed: tuple[int, str]) -> tuple[float, int]:
-        position, sentence = indexed
-        value = sum(idf(t) for t in terms & set(tokenize(sentence)))
-        if wants_quote and _QUOTE.search(sentence):
-            value += 1.0
-        return value, -position
-
-    # Section headings ("Can Geneva Be Salvaged?") match questions well but say nothing.
-    candidates = [(i, t) for i, t in enumerate(sentences) if not _is_heading(t)] or list(enumerate(sentences))
-    return max(candidates, key=score)[1]
+# The brief is drawn from the first three passages: the ones a reader sees without asking for more.
+BRIEF_PASSAGES = 3
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 
-def _is_heading(sentence: str) -> bool:
-    """Short Title Case lines are section headings, not statements."""
-    words = sentence.split()
-    capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
-    return len(words) <= 12 and capitalised >= 0.7 * len(words)
-
-
-def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float],
-                 offset: int = 0, notice: str | None = None) -> Answer:
-    """Rank the hits as passages and number their articles as citations, in order of first use."""
+def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float], embed: Embed,
+                 offset: int = 0, notice: str | None = None, weights: BriefWeights = BriefWeights()) -> Answer:
+    """Rank the hits as passages, pick each one's key sentence and the brief, number the citations."""
     citations: list[Citation] = []
     for hit in hits:
         if hit.citation not in citations:
             citations.append(hit.citation)
-    passages = tuple(
-        Passage(rank=offset + i + 1, hit=hit, highlight=key_sentence(hit.chunk.text, resolved_query, idf))
-        for i, hit in enumerate(hits))
-    return Answer(query=query, resolved_query=resolved_query, passages=passages, offset=offset,
-                  notice=notice, citations=tuple(citations))
+    sentences = candidate_sentences([h.chunk.text for h in hits], offset + 1)
+    scores = _scores(resolved_query, sentences, idf, embed, weights)
+    passages = tuple(Passage(offset + i + 1, hit, _key_sentence(hit.chunk.text, offset + i + 1, sentences, scores))
+                     for i, hit in enumerate(hits))
+    near_top = [i for i, s in enumerate(sentences) if s.rank <= offset + BRIEF_PASSAGES]
+    brief = choose_brief([sentences[i] for i in near_top], scores[near_top], weights) if near_top else []
+    return Answer(query=query, resolved_query=resolved_query, passages=passages, offset=offset, notice=notice,
+                  citations=tuple(citations), brief=tuple(BriefSentence(s.text, s.rank) for s in brief))
+
+
+def _scores(question: str, sentences: Sequence[Sentence], idf: Callable[[str], float], embed: Embed,
+            weights: BriefWeights) -> np.ndarray:
+    if not sentences:
+        return np.empty(0, np.float32)
+    vectors = embed([question, *(s.text for s in sentences)])
+    return score_sentences(question, sentences, idf, vectors[1:] @ vectors[0], weights)
+
+
+def _key_sentence(text: str, rank: int, sentences: Sequence[Sentence], scores: np.ndarray) -> str:
+    """The passage's best-scoring sentence; its first non-heading sentence when none qualifies."""
+    own = [i for i, s in enumerate(sentences) if s.rank == rank]
+    if own:
+        return sentences[max(own, key=lambda i: scores[i])].text
+    lines = split_sentences(text) or [text]
+    return next((s for s in lines if not is_heading(s)), lines[0])
 
 
 def answer_to_json(answer: Answer, request_id: object = None) -> dict[str, object]:
@@ -62,6 +60,7 @@ def answer_to_json(answer: Answer, request_id: object = None) -> dict[str, objec
         "resolved_query": answer.resolved_query,
         "no_answer": answer.no_answer,
         "notice": answer.notice,
+        "brief": [{"text": s.text, "rank": s.rank} for s in answer.brief],
         "passages": [
             {"rank": p.rank, "text": p.hit.chunk.text, "highlight": p.highlight, "score": round(p.hit.score, 6),
              "chunk_id": p.hit.chunk_id, "citation": p.hit.citation.to_json()}

@@ -116,8 +116,9 @@ class Engine:
         lexical = self.snapshot.lexical
         resolution = resolve(text, conversation or Conversation(), lexical.idf)
         intent, where = self._time_window(resolution, today, exists)
-        query = intent.query if lexical.subject_terms(intent.query) else (intent.since_topic or intent.query)
-        if not lexical.subject_terms(query) and (intent.wants_latest or where.window):
+        has_subject = lexical.has_subject
+        query = intent.query if has_subject(intent.query) else (intent.since_topic or intent.query)
+        if not has_subject(query) and (intent.wants_latest or where.window):
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
             hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
@@ -126,9 +127,9 @@ class Engine:
             # Time words narrow the search; they never turn an answerable question into a refusal:
             # the newest relevant briefs outside the window answer, under a line saying so.
             hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)
-                    if lexical.subject_terms(query) else self._newest_summaries(exists, k, resolution.offset))
+                    if has_subject(query) else self._newest_summaries(exists, k, resolution.offset))
             notice = _widened(intent, where) if hits else None
-        answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
+        answer = build_answer(question, query, hits, lexical.idf, self.query_embedder.embed, resolution.offset,
                               notice if hits else _nothing_found(resolution))
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:

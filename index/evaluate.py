@@ -15,7 +15,7 @@ from index.engine import Engine
 from index.errors import RejectedInput
 from index.records import Answer
 
-__all__ = ["LabelledQuery", "Metrics", "load_queries", "title_queries", "evaluate", "contains_answer", "MODES"]
+__all__ = ["LabelledQuery", "Metrics", "AnswerReach", "load_queries", "title_queries", "evaluate", "contains_answer", "MODES"]
 
 CUTOFFS = (1, 5, 10)
 # What `--compare` sets side by side: the retrieval modes it switches between.
@@ -37,19 +37,29 @@ class Metrics:
     recall: dict[int, float]
     mrr10: float
     refused: int
-    # Over the lines that carry "answer" (None when none do): the share whose answer appears in the
-    # first passage's key sentence, in one of the top three key sentences, and in the top three passages.
-    answer_first: float | None = None
-    answer_top3: float | None = None
-    answer_passages: float | None = None
+    # Over the lines that carry "answer" (None when none do): the share whose answer appears where
+    # the reader meets it (see AnswerReach).
+    answer: AnswerReach | None = None
 
     def row(self) -> str:
         text = " ".join(f"R@{k}={self.recall[k]:.3f}" for k in CUTOFFS) + f" MRR@10={self.mrr10:.3f}"
         text += f" refused={self.refused} (n={self.queries})"
-        if self.answer_first is not None:
-            text += (f"\n        answer in: 1st key sentence {self.answer_first:.3f}, top-3 key sentences "
-                     f"{self.answer_top3:.3f}, top-3 passages {self.answer_passages:.3f}")
+        if self.answer is not None:
+            a = self.answer
+            text += (f"\n        answer in: brief {a.brief:.3f}, its 1st sentence {a.brief_first:.3f}; 1st key sentence "
+                     f"{a.first_key:.3f}, top-3 key sentences {a.top3_keys:.3f}; top-3 passages {a.top3_passages:.3f} (ceiling)")
         return text
+
+
+@dataclass(frozen=True)
+class AnswerReach:
+    """Shares of questions whose known answer appears in each part of the reply."""
+
+    brief: float
+    brief_first: float
+    first_key: float
+    top3_keys: float
+    top3_passages: float
 
 
 def load_queries(path: Path) -> list[LabelledQuery]:
@@ -92,7 +102,7 @@ def evaluate(engine: Engine, queries: Sequence[LabelledQuery], depth: int = 10) 
     hits = {k: 0 for k in CUTOFFS}
     reciprocal = 0.0
     refused = 0
-    answered: list[tuple[bool, bool, bool]] = []
+    answered: list[tuple[bool, ...]] = []
     for q in queries:
         answer, _ = engine.ask(q.query, depth, as_of=q.as_of)
         refused += answer.no_answer
@@ -104,12 +114,15 @@ def evaluate(engine: Engine, queries: Sequence[LabelledQuery], depth: int = 10) 
         if q.answer:
             answered.append(_answer_reach(answer, q.answer))
     n = max(1, len(queries))
-    shares = [sum(a[i] for a in answered) / len(answered) if answered else None for i in range(3)]
-    return Metrics(len(queries), {k: hits[k] / n for k in CUTOFFS}, reciprocal / n, refused, *shares)
+    reach = AnswerReach(*(sum(a[i] for a in answered) / len(answered) for i in range(5))) if answered else None
+    return Metrics(len(queries), {k: hits[k] / n for k in CUTOFFS}, reciprocal / n, refused, reach)
 
 
-def _answer_reach(answer: Answer, expected: str) -> tuple[bool, bool, bool]:
+def _answer_reach(answer: Answer, expected: str) -> tuple[bool, ...]:
+    """(in the brief, in its first sentence, in the first key sentence, in a top-3 key sentence, in a top-3 passage)."""
     top = answer.passages[:3]
-    return (bool(top) and contains_answer(top[0].highlight, expected),
+    return (any(contains_answer(s.text, expected) for s in answer.brief),
+            bool(answer.brief) and contains_answer(answer.brief[0].text, expected),
+            bool(top) and contains_answer(top[0].highlight, expected),
             any(contains_answer(p.highlight, expected) for p in top),
             any(contains_answer(p.hit.chunk.text, expected) for p in top))

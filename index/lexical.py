@@ -73,9 +73,10 @@ class LexicalIndex:
         vocab = self._model.vocab_dict
         return [t for t in tokenize(text) if t in vocab]
 
-    def subject_terms(self, text: str) -> list[str]:
-        """Known terms that name a subject, not the question's framing ("what happened", "news")."""
-        return [t for t in self.known_terms(text) if t not in _QUESTION_TERMS]
+    def has_subject(self, text: str) -> bool:
+        """True when the text names a subject, known to the corpus or not: "what's new?" has none and
+        lists the newest briefs; "what did the IRS announce?" has one and is searched (and refused)."""
+        return any(t not in _QUESTION_TERMS for t in tokenize(text))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (0 when unknown)."""

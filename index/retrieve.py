@@ -188,9 +188,9 @@ class Retriever:
         relevance: list[float] = []
         for chunk_id, similarity, lexical_share in zip(ids.tolist(), dense.tolist(), lexical.tolist()):
             chunk, citation = rows[chunk_id]
-            words = set(tokenize(chunk.text))
-            present = words | set(tokenize(citation.title))
-            admitted.append(s.gate.admits(similarity, weighted_share(query.weights, words),
+            # A passage is read with its brief's title: "Kalgoorlie" in the title covers its passages.
+            present = set(tokenize(chunk.text)) | set(tokenize(citation.title))
+            admitted.append(s.gate.admits(similarity, weighted_share(query.weights, present),
                                           not query.rare_names <= present, len(query.weights)))
             relevance.append(similarity * ("dense" in s.modes) + s.lexical_weight * lexical_share)
         if not any(admitted):
