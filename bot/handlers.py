@@ -29,8 +29,8 @@ from bot.access import REFUSAL, chat_allowed, is_admin
 from bot.answers import AnswerStore, StoredAnswer
 from bot.config import BotConfig
 from bot.conversations import ConversationStore, conversation_key
-from bot.render import (esc, render_answer, render_context, render_corpus, render_inline, render_latest,
-                        render_sources, render_stats, short_title, to_plain)
+from bot.render import (esc, inline_description, render_answer, render_context, render_corpus, render_inline,
+                        render_latest, render_sources, render_stats, short_title, to_plain)
 from index.engine import Engine
 from index.errors import BriefbotError, IndexMismatchError, IndexMissingError
 from index.records import Answer, Chunk
@@ -381,7 +381,7 @@ async def _show_context(context: ContextTypes.DEFAULT_TYPE, message: Message, st
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """@botname question in any chat: the top passages as results, each with its citation."""
+    """@botname question in any chat: the top passages as results, each with its citation, described by the brief."""
     query, svc = update.inline_query, services(context)
     text = (query.query or "").strip()  # type: ignore[union-attr]
     if not text:
@@ -389,7 +389,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     answer, _ = await svc.run(svc.engine.ask, text, INLINE_K)
     results = [InlineQueryResultArticle(
-        id=str(p.hit.chunk_id), title=short_title(p.hit.citation.title, 64), description=short_title(p.highlight, 120),
+        id=str(p.hit.chunk_id), title=short_title(p.hit.citation.title, 64), description=inline_description(answer, p),
         input_message_content=InputTextMessageContent(render_inline(p, p.hit.citation), parse_mode=ParseMode.HTML,
                                                       link_preview_options=_NO_PREVIEW))
         for p in answer.passages]

@@ -1,30 +1,42 @@
 """Telegram HTML for answers, citations and lists: pure functions, every message ≤ 4,096 characters.
 
 Every piece of article or user text goes through `esc` (HTML-escaped, invalid characters dropped);
-the only tags produced are <b>, <i>, <a href> and <code>. Long texts are split by `split_html` at
-paragraph boundaries (then lines, sentences, spaces), never inside a tag or an entity; tags open at
+the only tags produced are <b>, <i>, <a href>, <code> and <blockquote expandable> (Bot API 7.3+).
+Long texts are split by `split_html` at paragraph boundaries (then lines, sentences, spaces), never
+inside a tag or an entity and never inside a quote unless the quote alone is too long; tags open at
 a cut are closed at the end of one message and reopened at the start of the next.
+
+An answer opens with its brief, then shows each passage as a collapsed quote, then a compact sources
+line: before anything is expanded it shows at most `VISIBLE_WORDS` words (see `collapsed_words`).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from index.engine import CorpusStats
-from index.records import Answer, Article, Chunk, Citation, Passage
+from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passage
 
 __all__ = [
-    "MAX_MESSAGE", "esc", "link", "utf16_len", "split_html", "to_plain", "citation_line", "short_title",
-    "render_answer", "render_sources", "render_context", "render_latest", "render_corpus", "render_stats",
-    "render_inline", "format_uptime",
+    "MAX_MESSAGE", "VISIBLE_WORDS", "QUOTE", "esc", "link", "utf16_len", "split_html", "to_plain", "citation_line",
+    "short_title", "collapsed_words", "render_answer", "render_sources", "render_context", "render_latest",
+    "render_corpus", "render_stats", "render_inline", "inline_description", "format_uptime",
 ]
 
 MAX_MESSAGE = 4096
+# Issue 11: before anything is expanded, a three-passage answer shows at most about this many words.
+VISIBLE_WORDS = 120
+QUOTE = "<blockquote expandable>"
+# Telegram shows a collapsed expandable quote as its first three lines; a chat bubble line holds about
+# 50 characters, so three lines of prose are ~25 words (a short heading line shows fewer).
+_COLLAPSED_LINES = 3
+_LINE_CHARS = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[\s\S]")
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>", re.I)
@@ -90,10 +102,14 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     return parts
 
 
-def _cut_point(text: str, limit: int) -> tuple[int, list[tuple[str, str]]]:
+_Cut = tuple[int, list[tuple[str, str]]]
+
+
+def _cut_point(text: str, limit: int) -> _Cut:
     """Where to cut `text` (a char index between tokens) and the tags open there (name, start tag)."""
     stack: list[tuple[str, str]] = []
-    best: dict[int, tuple[int, list[tuple[str, str]]]] = {}
+    outside: dict[int, _Cut] = {}
+    inside: dict[int, _Cut] = {}
     size = 0
     position = 0
     for match in _TOKEN.finditer(text):
@@ -102,8 +118,9 @@ def _cut_point(text: str, limit: int) -> tuple[int, list[tuple[str, str]]]:
         if size + closing > limit:
             break
         if position > 0:
-            kind = _boundary(text, position)
-            best[kind] = (position, list(stack))
+            # A quote is cut only when it alone is too long: otherwise it moves whole to the next message.
+            found = inside if any(name == "blockquote" for name, _ in stack) else outside
+            found[_boundary(text, position)] = (position, list(stack))
         tag = _TAG.fullmatch(token)
         if tag:
             if tag.group(1):
@@ -113,11 +130,15 @@ def _cut_point(text: str, limit: int) -> tuple[int, list[tuple[str, str]]]:
                 stack.append((tag.group(2).lower(), token))
         size += utf16_len(token)
         position = match.end()
-    # Prefer the strongest boundary that still fills at least a third of the message.
+    return _preferred(outside or inside, limit) if outside or inside else (len(text), [])
+
+
+def _preferred(cuts: dict[int, _Cut], limit: int) -> _Cut:
+    """The strongest boundary that still fills at least a third of the message, else the furthest."""
     for kind in (4, 3, 2, 1, 0):
-        if kind in best and best[kind][0] >= limit // 3:
-            return best[kind]
-    return max(best.values(), key=lambda b: b[0]) if best else (len(text), [])
+        if kind in cuts and cuts[kind][0] >= limit // 3:
+            return cuts[kind]
+    return max(cuts.values(), key=lambda cut: cut[0])
 
 
 def _boundary(text: str, position: int) -> int:
@@ -161,20 +182,31 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def citation_line(number: int, citation: Citation, *, full: bool = False) -> str:
-    """“[1] Title — Publisher, 2025-09-23” with the title linked (http(s) only) or the file name."""
+def _details(citation: Citation, full: bool = False) -> str:
+    """“Publisher, 2025-09-23” (with “by Author” when full), escaped; empty when unknown."""
     details = [citation.source, _day(citation.published_at)]
     if full and citation.author:
         details.insert(1, f"by {citation.author}")
+    return ", ".join(esc(d) for d in details if d)
+
+
+def citation_line(number: int, citation: Citation, *, full: bool = False) -> str:
+    """“[1] Title — Publisher, 2025-09-23” with the title linked (http(s) only) or the file name."""
     line = f"[{number}] {link(citation.title, citation.url)}"
-    shown = [esc(d) for d in details if d]
-    if shown:
-        line += " — " + ", ".join(shown)
+    if details := _details(citation, full):
+        line += f" — {details}"
     if not safe_url(citation.url) and citation.path:
         line += f" · <code>{esc(PurePath(citation.path).name)}</code>"
     elif full and safe_url(citation.url):
         line += f"\n{esc(citation.url)}"
     return line
+
+
+def _short_citation(number: int, citation: Citation) -> str:
+    """“[1] Short title… — Publisher, 2025-09-23”: the answer's compact line (the Sources button has it all)."""
+    line = f"[{number}] {link(short_title(citation.title), citation.url)}"
+    details = _details(citation)
+    return f"{line} — {details}" if details else line
 
 
 def _passage_html(passage: Passage) -> str:
@@ -191,11 +223,20 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"<[^>]{0,200}>", " ", text).split()).lower()
 
 
-def render_answer(answer: Answer) -> list[str]:
-    """The answer as HTML messages: passages with the key sentence bold, then numbered sources."""
-    if answer.no_answer:
-        return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
-    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
+def collapsed_words(text: str) -> int:
+    """Words of a quote's plain text that show while it is collapsed: its first three lines."""
+    lines = [line for hard in text.split("\n") for line in textwrap.wrap(hard, _LINE_CHARS) or [""]]
+    return sum(len(line.split()) for line in lines[:_COLLAPSED_LINES])
+
+
+def _visible_words(block: str) -> int:
+    """Words a block shows before anything is expanded."""
+    plain = to_plain(block)
+    return collapsed_words(plain) if block.startswith(QUOTE) else len(plain.split())
+
+
+def _header(answer: Answer) -> list[str]:
+    """“Searching for: …” when a follow-up was rewritten, and the engine's notice."""
     blocks = []
     if answer.resolved_query and not _normal(answer.query).startswith(_normal(answer.resolved_query)):
         shown = answer.resolved_query
@@ -204,12 +245,44 @@ def render_answer(answer: Answer) -> list[str]:
         blocks.append(f"<i>Searching for: {esc(shown)}</i>")
     if answer.notice:
         blocks.append(f"<i>{esc(answer.notice)}</i>")
-    for passage in answer.passages:
-        number = numbers.get(passage.hit.citation.article_id, 0)
-        blocks.append(f"{passage.rank}. {_passage_html(passage)} [{number}]")
-    sources = "\n".join(citation_line(i, c) for i, c in enumerate(answer.citations, 1))
-    blocks.append(f"<b>Sources</b>\n{sources}")
-    return _messages(blocks)
+    return blocks
+
+
+def _brief_html(brief: Sequence[BriefSentence], numbers: dict[int, int], budget: int) -> str:
+    """The brief's sentences, each with its source [n], as many as `budget` words allow (the first always)."""
+    shown: list[str] = []
+    words = 0
+    for sentence in brief:
+        if sentence.rank not in numbers:
+            continue  # its passage is not in this answer, so it could not be checked against a source
+        text = f"{esc(sentence.text.strip())} [{numbers[sentence.rank]}]"
+        count = len(to_plain(text).split())
+        if shown and words + count > budget:
+            break
+        shown.append(text)
+        words += count
+    return " ".join(shown)
+
+
+def render_answer(answer: Answer) -> list[str]:
+    """The answer as HTML messages: the brief, each passage as a collapsed quote, the sources.
+
+    Without a brief (older engines), the passages are plain paragraphs with the full citations.
+    """
+    if answer.no_answer:
+        return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
+    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
+    cited = {p.rank: numbers.get(p.hit.citation.article_id, 0) for p in answer.passages}
+    passages = [f"{p.rank}. {_passage_html(p)} [{cited[p.rank]}]" for p in answer.passages]
+    if not answer.brief:
+        sources = "\n".join(citation_line(i, c) for i, c in enumerate(answer.citations, 1))
+        return _messages([*_header(answer), *passages, f"<b>Sources</b>\n{sources}"])
+    quotes = [f"{QUOTE}{passage}</blockquote>" for passage in passages]
+    sources = "\n".join(_short_citation(i, c) for i, c in enumerate(answer.citations, 1))
+    rest = [*quotes, f"<b>Sources</b>\n{sources}"]
+    header = _header(answer)
+    budget = VISIBLE_WORDS - sum(_visible_words(block) for block in [*header, *rest])
+    return _messages([*header, _brief_html(answer.brief, cited, budget), *rest])
 
 
 def render_sources(citations: Sequence[Citation]) -> list[str]:
@@ -284,3 +357,8 @@ def render_inline(passage: Passage, citation: Citation) -> str:
     cite = citation_line(1, citation)[len("[1] "):]
     head = split_html(_passage_html(passage), MAX_MESSAGE - utf16_len(cite) - 4)[0]
     return f"{head} …\n\n{cite}"
+
+
+def inline_description(answer: Answer, passage: Passage) -> str:
+    """An inline result's grey line: the brief's first sentence (the answer), else the passage's key sentence."""
+    return short_title(answer.brief[0].text if answer.brief else passage.highlight, 120)

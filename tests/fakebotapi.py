@@ -190,7 +190,10 @@ def parse_telegram_html_entities(text: str, strict_entities: bool = True) -> tup
                 if tag in _SIMPLE:
                     ent["type"] = _SIMPLE[tag]
                 elif tag == "blockquote":
-                    ent["type"] = "expandable_blockquote" if expandable else "blockquote"
+                    if any(open_tag == "blockquote" for open_tag, *_ in stack):
+                        ent = {}  # tdlib (fix_entities) keeps the outer of nested quotes and drops the inner
+                    else:
+                        ent["type"] = "expandable_blockquote" if expandable else "blockquote"
                 elif tag == "tg-emoji":
                     if not argument.isdigit() or int(argument) == 0:
                         raise fail("Invalid custom emoji identifier specified")
