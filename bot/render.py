@@ -91,7 +91,7 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     """Split Telegram HTML into messages of at most `limit` UTF-16 units, never inside a tag."""
     parts: list[str] = []
     rest = text.strip()
-    while utf16_len(rest) > limit:
+    while rest and utf16_len(rest) > limit:
         cut, opened = _cut_point(rest, limit)
         head = rest[:cut].rstrip() + "".join(f"</{name}>" for name, _ in reversed(opened))
         rest = "".join(tag for _, tag in opened) + rest[cut:].lstrip()
@@ -112,12 +112,13 @@ def _cut_point(text: str, limit: int) -> _Cut:
     inside: dict[int, _Cut] = {}
     size = 0
     position = 0
+    has_text = False  # a cut before any text would hand the same text back: no progress
     for match in _TOKEN.finditer(text):
         token = match.group()
         closing = sum(len(name) + 3 for name, _ in stack)
         if size + closing > limit:
             break
-        if position > 0:
+        if has_text:
             # A quote is cut only when it alone is too long: otherwise it moves whole to the next message.
             found = inside if any(name == "blockquote" for name, _ in stack) else outside
             found[_boundary(text, position)] = (position, list(stack))
@@ -128,6 +129,8 @@ def _cut_point(text: str, limit: int) -> _Cut:
                     stack.pop()
             else:
                 stack.append((tag.group(2).lower(), token))
+        else:
+            has_text = True
         size += utf16_len(token)
         position = match.end()
     return _preferred(outside or inside, limit) if outside or inside else (len(text), [])
@@ -351,12 +354,14 @@ def render_stats(stats: CorpusStats | None, uptime_seconds: float, extra: Sequen
 
 def render_inline(passage: Passage, citation: Citation) -> str:
     """One passage with its citation, as the message an inline result sends (≤ 4,096)."""
-    body = f"{_passage_html(passage)}\n\n{citation_line(1, citation)[len('[1] '):]}"
+    cite = citation_line(1, citation)[len("[1] "):]
+    body = f"{_passage_html(passage)}\n\n{cite}"
     if utf16_len(body) <= MAX_MESSAGE:
         return body
-    cite = citation_line(1, citation)[len("[1] "):]
-    head = split_html(_passage_html(passage), MAX_MESSAGE - utf16_len(cite) - 4)[0]
-    return f"{head} …\n\n{cite}"
+    room = MAX_MESSAGE - utf16_len(cite) - 4
+    if room < MAX_MESSAGE // 2:  # a monstrous citation (a giant link or publisher): the message is cut instead
+        return split_html(body)[0]
+    return f"{split_html(_passage_html(passage), room)[0]} …\n\n{cite}"
 
 
 def inline_description(answer: Answer, passage: Passage) -> str:

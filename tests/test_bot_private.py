@@ -5,17 +5,39 @@ Real `Application` (long polling over HTTP) against tests.fakebotapi on 127.0.0.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.handlers import EXAMPLES, EXPIRED
+from bot.render import QUOTE, short_title
+from index.conversation import Conversation, Turn
+from index.embed import Embedder
 from index.engine import Engine
-from tests.conftest import ask_bot
+from index.records import Answer, BriefSentence
+from tests.conftest import SAMPLE_TODAY, ask_bot, copy_index
 from tests.fakebotapi import FakeBotApi, parse_telegram_html
 
 GENEVA = "What happened with Geneva?"
 GENEVA_TITLE = "Has U.S.-China Trade Truce Faltered Over Rare Earths?"
+# How a reply cites the Geneva brief, in the full citation (no brief) and in the compact sources line.
+GENEVA_CITED = f"[1] {short_title(GENEVA_TITLE).rstrip('…')}"
 RARE = "China rare earth export licenses"  # has more than one page of passages with the hash embedder
+
+
+class BriefingEngine(Engine):
+    """The engine with a brief of its own: the key sentences of the first two passages, second first."""
+
+    def ask(self, question: str, k: int = 3, conversation: Conversation | None = None,
+            as_of: date | None = None) -> tuple[Answer, Turn]:
+        answer, turn = super().ask(question, k, conversation, as_of)
+        brief = tuple(BriefSentence(p.highlight, p.rank) for p in reversed(answer.passages[:2]))
+        return dataclasses.replace(answer, brief=brief), turn
 
 
 def buttons(rec: Any) -> list[dict[str, str]]:
@@ -44,7 +66,7 @@ async def test_question_gets_html_answer_with_citation_buttons_and_typing(bot_ap
     assert rec.params["parse_mode"] == "HTML"
     parse_telegram_html(rec.params["text"])
     text = shown(rec)
-    assert text.startswith("1. ") and "Geneva" in text and f"[1] {GENEVA_TITLE}" in text
+    assert re.search(r"(^|\n)1\. ", text) and "Geneva" in text and GENEVA_CITED in text
     assert any(e["type"] == "bold" for e in rec.result["entities"])  # the key sentence
     labels = [b["text"] for b in buttons(rec)]
     assert labels[:2] == ["More", "Sources"] and labels[2].startswith("[1] ")
@@ -156,7 +178,7 @@ async def test_commands(bot_api: FakeBotApi, start_bot: Any) -> None:
     assert "/ask <question>" in help_text and "/reset" in help_text
     assert latest.startswith("Latest briefs\n• ") and latest.count("• ") == 2
     assert "2 brief(s), 10 passage(s)" in corpus and "Rare Earth Exchanges" in corpus
-    assert f"[1] {GENEVA_TITLE}" in ask
+    assert GENEVA_CITED in ask
     assert usage.startswith("Usage: /ask <question>")
     assert unknown == "Unknown command /frobnicate. Try /help, or just ask a question."
 
@@ -166,3 +188,46 @@ async def test_nothing_relevant_is_an_honest_answer(bot_api: FakeBotApi, start_b
         rec = await ask_bot(bot_api, 1001, "zyxxyq qqwvvz")
     assert shown(rec).startswith("Nothing in the briefs answers this closely enough")
     assert "reply_markup" not in rec.params
+
+
+async def test_a_briefed_answer_opens_with_the_brief_then_expandable_quotes(
+        bot_api: FakeBotApi, start_bot: Any, hash_engine_factory: Callable[..., Engine]) -> None:
+    plain = hash_engine_factory()
+    engine = BriefingEngine(plain.data_dir, embedder=plain.embedder, today=plain.today)
+    answer, _ = engine.ask(GENEVA)
+    async with start_bot(engine):
+        rec = await ask_bot(bot_api, 1001, GENEVA)
+        bot_api.inline_query(GENEVA, user_id=1001)
+        inline = await bot_api.wait_for_request("answerInlineQuery")
+    markup, text = rec.params["text"], shown(rec)  # shown() asserts the fake Bot API accepted the HTML
+    cited = [f"{s.text} [{_number(answer, s.rank)}]" for s in answer.brief]
+    opening = text.split("\n\n1. ")[0]  # whole brief sentences, the best first, as many as 120 words allow
+    assert markup.index(QUOTE) > 0 and opening in {" ".join(cited[:n]) for n in range(1, len(cited) + 1)}
+    quotes = [e for e in rec.result["entities"] if e["type"] == "expandable_blockquote"]
+    bold = [e for e in rec.result["entities"] if e["type"] == "bold"]
+    assert len(quotes) == len(answer.passages) == 3 and len(bold) == 4  # three key sentences and "Sources"
+    assert all(q["offset"] <= b["offset"] < q["offset"] + q["length"] for q, b in zip(quotes, bold))
+    assert text.endswith(f"Sources\n{GENEVA_CITED}… — Rare Earth Exchanges")
+    labels = [b["text"] for b in buttons(rec)]
+    assert labels[:2] == ["More", "Sources"] and labels[2].startswith("[1] ")
+    assert inline.ok and {r["description"] for r in inline.params["results"]} == {short_title(answer.brief[0].text, 120)}
+
+
+def _number(answer: Answer, rank: int) -> int:
+    """The citation number of the passage ranked `rank`."""
+    passage = next(p for p in answer.passages if p.rank == rank)
+    return answer.citations.index(passage.hit.citation) + 1
+
+
+@pytest.mark.integration
+async def test_real_geneva_reply_opens_with_a_brief_citing_the_expedited_export_licences(
+        bot_api: FakeBotApi, start_bot: Any, real_index_dir: Path, real_embedder: Embedder, tmp_path: Path) -> None:
+    engine = Engine(copy_index(real_index_dir, tmp_path / "real"), embedder=real_embedder, today=lambda: SAMPLE_TODAY)
+    if not engine.ask(GENEVA)[0].brief:
+        pytest.skip("the engine does not fill Answer.brief yet (issue 11, engine part)")
+    async with start_bot(engine):
+        rec = await ask_bot(bot_api, 1001, GENEVA, timeout=60)
+    brief = parse_telegram_html(rec.params["text"].split(QUOTE)[0])
+    first, cited = re.match(r"(.+?) \[(\d+)\]", brief).groups()  # type: ignore[union-attr]
+    assert cited == "1" and re.search(r"expedit", first, re.I) and re.search(r"licen[cs]e", first, re.I), brief
+    assert shown(rec).startswith(brief)

@@ -22,7 +22,7 @@ from index.embed import Embedder
 from index.engine import Engine
 from tests.conftest import BOT_TOKEN, SAMPLE_TODAY, ask_bot, copy_index
 from tests.fakebotapi import FakeBotApi
-from tests.test_bot_private import GENEVA, GENEVA_TITLE, shown
+from tests.test_bot_private import GENEVA, GENEVA_CITED, shown
 
 
 async def test_429_retry_after_is_honoured(bot_api: FakeBotApi, start_bot: Any) -> None:
@@ -186,7 +186,7 @@ async def test_real_model_answers_geneva_with_the_geneva_brief(bot_api: FakeBotA
     async with start_bot(engine):
         rec = await ask_bot(bot_api, 1001, GENEVA, timeout=60)
     text = shown(rec)
-    assert f"[1] {GENEVA_TITLE}" in text and "Geneva" in text.split("Sources")[0]
+    assert GENEVA_CITED in text and "Geneva" in text.split("Sources")[0]
 
 
 def test_env_example_documents_every_setting_and_works_as_a_dotenv(tmp_path: Path,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import re
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -45,15 +45,15 @@ def valid(messages: list[str]) -> list[str]:
     return visible
 
 
-def quotes(shown: str, entities: list[dict[str, object]]) -> list[tuple[int, int]]:
+def quotes(shown: str, entities: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """(start, end) character spans of the expandable quotes in a parsed message (offsets are UTF-16)."""
     units = shown.encode("utf-16-le")
     spans = []
     for entity in entities:
         if entity["type"] == "expandable_blockquote":
-            start, length = int(entity["offset"]), int(entity["length"])  # type: ignore[call-overload]
-            begin = len(units[: 2 * start].decode("utf-16-le"))
-            spans.append((begin, begin + len(units[2 * start: 2 * (start + length)].decode("utf-16-le"))))
+            start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+            begin = len(units[:start].decode("utf-16-le"))
+            spans.append((begin, begin + len(units[start:end].decode("utf-16-le"))))
     return spans
 
 
@@ -348,6 +348,13 @@ def test_sources_context_latest_corpus_stats_inline_are_valid() -> None:
     inline = render_inline(passage("Long " * 2000, "Long"), cites[0])
     valid([inline])
     assert inline.rstrip().endswith("2025-09-23")
+
+
+def test_inline_message_with_a_monstrous_citation_still_fits() -> None:
+    giant = citation(url="https://example.com/" + "a&b=<c>" * 1500)  # its link alone is ~25,000 characters
+    inline = render_inline(passage("Terbium output rose. " * 300, "Terbium output rose."), giant)
+    assert utf16_len(inline) <= MAX_MESSAGE and valid([inline])[0].startswith("Terbium output rose.")
+    assert split_html("<b>words</b> and more", -5) == ["<b>words</b> and more"]  # no room at all: no endless loop
 
 
 def test_helpers() -> None:
