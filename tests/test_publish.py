@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot.alerts import install
 from bot.publish import (DOWNLOAD_LIMIT, Attachment, Post, document_problem, removal_keys, safe_file_name, single_link,
@@ -24,6 +22,7 @@ from index.parse import SUPPORTED_SUFFIXES
 from index.store import current_folder
 from tests.conftest import ask_bot
 from tests.fakebotapi import FakeBotApi, utf16_len
+from tests.pages import ARTICLE_PAGE, ARTICLE_TITLE, page_server
 from tests.test_alerts import FAST, alerts_to, make_config, until
 
 ADMIN = 7
@@ -35,12 +34,6 @@ SCANDIUM = ("The first scandium refinery in Europe started production near Oslo 
             "Output is planned at twenty tonnes of scandium oxide a year by 2027.")
 GALLIUM = ("Gallium plant in Kazakhstan doubles capacity\n\nA gallium recovery plant at Pavlodar doubled its "
            "capacity after a new line came online, the operator said. Gallium goes to chip makers in Korea.")
-PAGE = """<html><head><title>Hafnium exports resume from France</title></head><body><article>
-<h1>Hafnium exports resume from France</h1>
-<p>Hafnium shipments from the Jarrie plant in France resumed on Monday after a three-week strike ended,
-the operator said, easing a squeeze on nuclear control rod makers.</p>
-<p>Hafnium prices had risen nine percent during the strike, traders in Rotterdam said on Tuesday.</p>
-</article></body></html>"""
 
 
 def bold_title(text: str, title: str) -> list[dict[str, Any]]:
@@ -70,28 +63,6 @@ def downloads(fake: FakeBotApi) -> list[str]:
 
 def article_count(engine: Engine) -> int:
     return Engine(engine.data_dir, embedder=engine.embedder).stats().articles
-
-
-@asynccontextmanager
-async def page_server(pages: dict[str, tuple[str, bytes]]) -> AsyncIterator[str]:
-    """A local web server: path → (content type, body); yields its base URL."""
-
-    async def serve(request: web.Request) -> web.Response:
-        if request.path not in pages:
-            return web.Response(status=404)
-        kind, body = pages[request.path]
-        return web.Response(body=body, content_type=kind)
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", serve)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 # --------------------------------------------------------------------------- channels
@@ -143,7 +114,7 @@ async def test_channel_link_photo_and_document_posts(bot_api: FakeBotApi, start_
                                                      hash_engine_factory: Callable[..., Engine]) -> None:
     fake, engine = bot_api, hash_engine_factory()
     fake.channel(CHANNEL, "Metals Desk")  # private: links are t.me/c/…
-    async with page_server({"/hafnium": ("text/html", PAGE.encode())}) as site:
+    async with page_server({"/hafnium": ("text/html", ARTICLE_PAGE.encode())}) as site:
         async with start_bot(engine, BRIEFBOT_SOURCE_CHANNELS=str(CHANNEL)):
             link_post = fake.channel_post(CHANNEL, f"Worth a read: {site}/hafnium")
             photo = fake.channel_post(CHANNEL, caption="Terbium magnets shipped from Vietnam to Germany this week, "
@@ -155,7 +126,7 @@ async def test_channel_link_photo_and_document_posts(bot_api: FakeBotApi, start_
             ids = [f"tg:{CHANNEL}:{u['channel_post']['message_id']}" for u in (link_post, photo, doc_post)]
             await until(lambda: all(engine.article(i) for i in ids), 15)
     hafnium, terbium, yttrium = (engine.article(i) for i in ids)
-    assert hafnium and hafnium.title == "Hafnium exports resume from France" and "Jarrie" in hafnium.body
+    assert hafnium and hafnium.title == ARTICLE_TITLE and "Jarrie" in hafnium.body
     assert hafnium.url == f"https://t.me/c/1500000001/{link_post['channel_post']['message_id']}"
     assert terbium and "Vietnam" in terbium.body and yttrium and yttrium.title == "Yttrium output at Lynas"
     assert {a.source for a in (hafnium, terbium, yttrium)} == {"Metals Desk"}  # type: ignore[union-attr]
@@ -217,16 +188,16 @@ async def test_damaged_and_oversized_files_get_their_reason_and_change_nothing(
 async def test_admin_link_is_published_a_non_admins_link_is_a_question(
         bot_api: FakeBotApi, start_bot: Any, hash_engine_factory: Callable[..., Engine]) -> None:
     fake, engine = bot_api, hash_engine_factory()
-    async with page_server({"/hafnium": ("text/html", PAGE.encode()), "/pic": ("image/png", b"\x89PNG")}) as site:
+    async with page_server({"/hafnium": ("text/html", ARTICLE_PAGE.encode()), "/pic": ("image/png", b"\x89PNG")}) as site:
         async with start_bot(engine, BRIEFBOT_ADMIN_IDS=str(ADMIN)):
             question = await say(fake, 9, f"{site}/hafnium")
             assert "Added" not in question.result["text"] and article_count(engine) == 2
             added = (await say(fake, ADMIN, f"{site}/hafnium")).result["text"]
-            assert added.startswith("✅ Added “Hafnium exports resume from France”"), added
+            assert added.startswith(f"✅ Added “{ARTICLE_TITLE}”"), added
             assert "Not added" in (await say(fake, ADMIN, f"{site}/pic")).result["text"]
             assert "HTTP 404" in (await say(fake, ADMIN, f"{site}/gone")).result["text"]
             answer = await say(fake, 9, "Why did hafnium shipments from France stop?")
-    assert "Hafnium exports resume from France" in answer.result["text"]
+    assert ARTICLE_TITLE in answer.result["text"]
     assert f"{site}/hafnium" in answer.params["text"]  # cited with the page's link
 
 
