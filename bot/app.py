@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & text, handlers.group_text))
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & _NEW & ~filters.TEXT & ~filters.CAPTION
                                            & ~filters.StatusUpdate.ALL, handlers.private_other))
-    application.add_handler(CallbackQueryHandler(handlers.button, pattern=r"^(?!alert:)"))
+    # Everything but the alerts' own buttons, so tampered data such as "alert::ask::…" is still answered.
+    application.add_handler(CallbackQueryHandler(handlers.button, pattern=rf"^(?!{re.escape(alerts.CALLBACK_PREFIX)})"))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     # Group 1: runs after the alerts' commands had their chance in group 0; skips claimed commands.
     application.add_handler(MessageHandler(_NEW & filters.COMMAND, handlers.unknown_command), group=1)

@@ -11,6 +11,7 @@ sorted by length so each batch carries little padding.
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +32,10 @@ from index.store import (FORMAT_VERSION, Manifest, NewArticle, Snapshot, current
 
 __all__ = ["IngestReport", "Provenance", "ingest_paths", "remove_articles", "rebuild", "restructure", "embedding_text",
            "collect_files", "embed_chunks", "EMBED_BATCH", "EMBED_GROUP", "REMOVED_REASON"]
+
+# trafilatura logs ERROR for every page it cannot read; such a page is reported once, as a rejected file
+# with its reason, so its own lines would only be noise (an "error" per routine rejection) in the log.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 Progress = Callable[[int, int], None]
 # Model batch size and the group of passages sorted by length before batching (bench/run.py measures them).
