@@ -32,8 +32,9 @@ from index.engine import Engine
 from index.ingest import IngestReport, Provenance
 from index.parse import SUPPORTED_SUFFIXES, derive_title
 
-__all__ = ["Attachment", "Post", "Brief", "Outcome", "Publisher", "AlertQueue", "Sources", "NotPublished",
-           "DOWNLOAD_LIMIT", "single_link", "title_and_body", "document_problem", "safe_file_name", "removal_keys"]
+__all__ = ["Attachment", "Post", "Brief", "Outcome", "Publisher", "AlertQueue", "Sources", "NotPublished", "Download",
+           "DOWNLOAD_LIMIT", "single_link", "title_and_body", "document_problem", "safe_file_name", "removal_keys",
+           "fetch"]
 
 # Telegram's Bot API hands bots files up to 20 MB (getFile); bigger ones are refused before any attempt.
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -47,8 +48,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TME = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(c/\d+|[A-Za-z][A-Za-z0-9_]{3,31})/(\d+)/?(?:\?.*)?$",
                   re.IGNORECASE)
 
-Runner = Callable[..., Awaitable[Any]]
-Download = Callable[[Path], Awaitable[None]]
+Runner = Callable[..., Awaitable[Any]]  # runs an engine call on the engine thread (handlers.Services.run)
+Download = Callable[[Path], Awaitable[None]]  # fetches the announced file to a path
 
 
 class NotPublished(Exception):
