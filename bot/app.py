@@ -78,7 +78,7 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
                            ("stats", handlers.stats)):
         application.add_handler(CommandHandler(name, callback, filters=_NEW))
     alert_service = alerts.install(application, engine, config)
-    publisher = Publisher(engine, config.data_dir / "articles" / "telegram", svc.run, Sources.of(config.source_channels),
+    publisher = Publisher(engine, config.data_dir / "articles" / "telegram", Sources.of(config.source_channels),
                           alert_service)
     publish_handlers.install(application, publisher, config)  # before questions: documents and links are not
     text = _NEW & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
@@ -155,6 +155,7 @@ def _warm_up(engine: Engine) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     svc: Services = application.bot_data["briefbot"]
+    application.bot_data["publisher"].close()
     svc.close()
 
 

@@ -10,7 +10,9 @@ service the thin handlers in bot/publish_handlers.py call:
 - an operator's document or link → saved with its extension and ingested like any file
   (`Engine.ingest`); an upload that adds nothing (rejected, already indexed) is not kept;
 - /remove → `Engine.remove` (by article id or t.me link), and its alerts not yet sent are withdrawn.
-Engine calls run on the engine thread (`run`); new briefs are announced to the alerts at once.
+Index writes run on the publisher's own thread, one at a time and in arrival order (so an edit lands
+after its post): questions keep being answered from the current generation meanwhile, however long a
+write takes. New briefs are announced to the alerts at once.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -48,8 +52,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TME = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(c/\d+|[A-Za-z][A-Za-z0-9_]{3,31})/(\d+)/?(?:\?.*)?$",
                   re.IGNORECASE)
 
-Runner = Callable[..., Awaitable[Any]]  # runs an engine call on the engine thread (handlers.Services.run)
 Download = Callable[[Path], Awaitable[None]]  # fetches the announced file to a path
+T = TypeVar("T")
 
 
 class NotPublished(Exception):
@@ -222,17 +226,23 @@ def removal_keys(target: str) -> list[str]:
 
 
 class Publisher:
-    """Turns posts, uploads and links into briefs through the engine (on its thread) and tells the alerts."""
+    """Turns posts, uploads and links into briefs through the engine (on its own writer thread) and tells the alerts."""
 
-    def __init__(self, engine: Engine, folder: Path, run: Runner, sources: Sources,
-                 alerts: AlertQueue | None = None, supported: frozenset[str] = SUPPORTED_SUFFIXES) -> None:
+    def __init__(self, engine: Engine, folder: Path, sources: Sources, alerts: AlertQueue | None = None,
+                 supported: frozenset[str] = SUPPORTED_SUFFIXES) -> None:
         self._engine = engine
         self._folder = folder
-        self._run = run
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="publish")
         self.sources = sources
         self._alerts = alerts
         # The parser's kinds: a .pdf is accepted the moment index.parse reads PDFs.
         self.supported = supported
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(function, *args))
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True, cancel_futures=True)
 
     async def post(self, post: Post, download: Download) -> Outcome:
         """A source channel's post (new or edited) as a brief with the post's id, channel, link and date."""

@@ -61,7 +61,10 @@ async def test_webhook_mode_answers_updates_with_the_secret_and_refuses_the_rest
         bot_api.deliver_webhook_to(local)
         reply = await ask_bot(bot_api, 601, "What happened with Geneva?", timeout=30)
         assert reply.ok and "Geneva" in reply.result["text"]
-        assert all(status == 200 for _, status in bot_api.webhook_deliveries)
+        # PTB calls setWebhook before its server listens, so a first POST may find nobody (0) and is retried, as
+        # Telegram retries; with the secret nothing is ever refused.
+        assert {status for _, status in bot_api.webhook_deliveries} <= {0, 200}
+        assert dict(bot_api.webhook_deliveries)[bot_api.pushed_updates[-1].update_id] == 200
 
         async with aiohttp.ClientSession() as session:
             for headers in ({}, {SECRET_HEADER: "wrong-secret"}, {SECRET_HEADER: SECRET.lower()}):
