@@ -134,7 +134,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _summary(outcome: Outcome) -> str:
-    """One log line: counts and reasons, never the text."""
+    """One log line: counts and rejection reasons (never the post itself)."""
     return (f"added {len(outcome.added)}, replaced {len(outcome.replaced)}, already indexed {outcome.already}, "
             f"rejected {list(outcome.rejected)}, alerting {outcome.audience} chat(s)")
 

@@ -281,3 +281,22 @@ def test_file_names_ids_links_and_limits() -> None:
     assert "up to 20 MB" in (document_problem(big, SUPPORTED_SUFFIXES) or "")
     assert document_problem(Attachment("f", "ok.md", 10), SUPPORTED_SUFFIXES) is None
     assert "'.pdf' files are not read" in (document_problem(Attachment("f", "a.pdf", 10), frozenset({".txt"})) or "")
+
+
+async def test_pdf_documents_from_operators_and_channels(bot_api: FakeBotApi, start_bot: Any,
+                                                          hash_engine_factory: Callable[..., Engine]) -> None:
+    from tests.pdfgen import TITLE, make_pdf, scanned_pdf
+
+    fake, engine = bot_api, hash_engine_factory()
+    fake.channel(CHANNEL, "Metals Desk", "MetalsDesk")
+    async with start_bot(engine, BRIEFBOT_ADMIN_IDS=str(ADMIN), BRIEFBOT_SOURCE_CHANNELS="@MetalsDesk"):
+        added = (await send_document(fake, ADMIN, fake.add_file(make_pdf(), "brief.pdf", "application/pdf"))).result
+        assert added["text"].startswith(f"✅ Added “{TITLE}”"), added["text"]
+        scanned = (await send_document(fake, ADMIN, fake.add_file(scanned_pdf(), "scan.pdf", "application/pdf"))).result
+        assert scanned["text"].startswith("❌ Not added"), scanned["text"]
+        engine.remove([a.id for a in engine.latest(10) if a.title == TITLE])  # so the channel's copy is new
+        post = fake.channel_post(CHANNEL, document=fake.add_file(make_pdf(), None, "application/pdf"))
+        brief_id = f"tg:{CHANNEL}:{post['channel_post']['message_id']}"
+        await until(lambda: engine.article(brief_id) is not None, 15)
+    brief = engine.article(brief_id)
+    assert brief and brief.title == TITLE and brief.url == f"https://t.me/MetalsDesk/{post['channel_post']['message_id']}"
