@@ -24,6 +24,7 @@ import logging
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,6 +196,18 @@ class AlertService:
                                   "inbox_duplicates": inbox.duplicates}
         report.update(self.enqueue_new_sync())
         return report
+
+    async def announce(self, article_ids: Sequence[str]) -> int:
+        """Queue alerts for briefs just published (not at the next poll); how many chats get one."""
+        async with self._cycle_lock:
+            await asyncio.to_thread(self.enqueue_new_sync)
+        if self.sender:
+            self.sender.wake()
+        return self.store.audience(article_ids)
+
+    async def withdraw(self, article_ids: Sequence[str]) -> int:
+        """Removed briefs: cancel their alerts not yet sent (and those held for a digest); how many."""
+        return await asyncio.to_thread(self.store.withdraw, article_ids)
 
     def _open_snapshot(self) -> Any:
         from index.errors import IndexMissingError

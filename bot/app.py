@@ -1,28 +1,35 @@
-"""The Telegram Application: `build_application` wires handlers to the engine, `serve` runs long polling."""
+"""The Telegram Application: `build_application` wires handlers to the engine, `serve` runs it.
+
+`serve` long-polls by default; with BRIEFBOT_WEBHOOK_URL set it runs python-telegram-bot's webhook
+server on BRIEFBOT_WEBHOOK_LISTEN behind a TLS-terminating reverse proxy, and every request without
+the right X-Telegram-Bot-Api-Secret-Token header is refused (403) before anything reads it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler,
                           MessageHandler, TypeHandler, filters)
 
-from bot import alerts, handlers
+from bot import alerts, handlers, publish_handlers
 from bot.answers import AnswerStore
 from bot.config import BotConfig
 from bot.conversations import ConversationStore
 from bot.handlers import Services
+from bot.publish import Publisher, Sources
 from index.engine import Engine
 from index.errors import BriefbotError
 
-__all__ = ["build_application", "serve", "COMMANDS", "config_error_message"]
+__all__ = ["build_application", "serve", "COMMANDS", "ALLOWED_UPDATES", "config_error_message"]
 
 log = logging.getLogger("briefbot.bot")
 
@@ -44,6 +51,9 @@ ALERT_COMMANDS = [
 # Commands other modules (alerts) want in the menu: append BotCommand objects here in `install`.
 EXTRA_COMMANDS_KEY = "menu_commands"
 _NEW = filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
+# Every update type a handler reads, asked for in both polling and webhook mode (edited messages are not).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.EDITED_CHANNEL_POST, Update.CALLBACK_QUERY,
+                   Update.INLINE_QUERY]
 
 
 def build_application(config: BotConfig, engine: Engine | None = None) -> Application:
@@ -67,14 +77,18 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
                            ("latest", handlers.latest), ("sources", handlers.sources), ("reset", handlers.reset),
                            ("stats", handlers.stats)):
         application.add_handler(CommandHandler(name, callback, filters=_NEW))
+    alert_service = alerts.install(application, engine, config)
+    publisher = Publisher(engine, config.data_dir / "articles" / "telegram", Sources.of(config.source_channels),
+                          alert_service)
+    publish_handlers.install(application, publisher, config)  # before questions: documents and links are not
     text = _NEW & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, handlers.private_text))
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & text, handlers.group_text))
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & _NEW & ~filters.TEXT & ~filters.CAPTION
                                            & ~filters.StatusUpdate.ALL, handlers.private_other))
-    application.add_handler(CallbackQueryHandler(handlers.button, pattern=r"^(?!alert:)"))
+    # Everything but the alerts' own buttons, so tampered data such as "alert::ask::…" is still answered.
+    application.add_handler(CallbackQueryHandler(handlers.button, pattern=rf"^(?!{re.escape(alerts.CALLBACK_PREFIX)})"))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
-    alerts.install(application, engine, config)
     # Group 1: runs after the alerts' commands had their chance in group 0; skips claimed commands.
     application.add_handler(MessageHandler(_NEW & filters.COMMAND, handlers.unknown_command), group=1)
     application.add_error_handler(handlers.on_error)
@@ -141,6 +155,7 @@ def _warm_up(engine: Engine) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     svc: Services = application.bot_data["briefbot"]
+    application.bot_data["publisher"].close()
     svc.close()
 
 
@@ -148,46 +163,51 @@ async def _post_shutdown(application: Application) -> None:
 
 
 class _RedactToken(logging.Filter):
-    """Belt and braces: no log line (or traceback) ever shows the token."""
+    """Belt and braces: no log line (or traceback) ever shows the token (or the webhook secret)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, *secrets: str) -> None:
         super().__init__()
-        self.token = token
+        self.secrets = [s for s in secrets if s]
+
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
+        if any(secret in message for secret in self.secrets):
+            record.msg, record.args = self._redact(message), None
         if record.exc_info:
             text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text, record.exc_info = text.replace(self.token, "<token>"), None
+            record.exc_text, record.exc_info = self._redact(text), None
         return True
 
 
-def _configure_logging(token: str) -> None:
+def _configure_logging(*secrets: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the request URL (and the token)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_RedactToken(token))
+        handler.addFilter(_RedactToken(*secrets))
 
 
 def config_error_message(error: ValidationError) -> str:
     """One line naming the bad settings, never their values."""
     problems = []
     for item in error.errors(include_input=False, include_url=False):
-        name = ".".join(str(part) for part in item["loc"]) or "configuration"
+        name = ".".join(str(part) for part in item["loc"])  # empty for rules across settings
         if item["type"] == "missing":
             hint = " (get one from @BotFather)" if name == "TELEGRAM_BOT_TOKEN" else ""
             problems.append(f"{name} is not set{hint}")
         else:
             detail = item["msg"].removeprefix("Value error, ")
-            problems.append(detail if detail.startswith(name) else f"{name}: {detail}")
+            problems.append(detail if not name or detail.startswith(name) else f"{name}: {detail}")
     return "briefbot: invalid configuration: " + "; ".join(problems) + " (set it in the environment or .env)"
 
 
 def serve(data_dir: Path | None = None) -> int:
-    """`briefbot serve`: validate the configuration, then long-poll until interrupted. Returns the exit code."""
+    """`briefbot serve`: validate the configuration, then long-poll (or serve the webhook) until interrupted."""
     try:
         config = BotConfig()  # type: ignore[call-arg]
     except ValidationError as error:
@@ -196,16 +216,30 @@ def serve(data_dir: Path | None = None) -> int:
     if data_dir is not None:
         config = config.model_copy(update={"data_dir": data_dir})
     token = config.token.get_secret_value()
-    _configure_logging(token)
+    secret = config.webhook_secret.get_secret_value() if config.webhook_secret else ""
+    _configure_logging(token, secret)
     application = build_application(config)
-    log.info("briefbot serving %s via %s (long polling)", config.data_dir, config.api_base_url)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if config.webhook_url:
+            host, port = config.listen_address
+            log.info("briefbot serving %s via webhook: listening on %s, Telegram posts to %s", config.data_dir,
+                     config.webhook_listen, config.webhook_url)
+            application.run_webhook(listen=host, port=port, url_path=config.webhook_path, secret_token=secret,
+                                    webhook_url=config.webhook_url, allowed_updates=ALLOWED_UPDATES)
+        else:
+            log.info("briefbot serving %s via %s (long polling)", config.data_dir, config.api_base_url)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         print("briefbot: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr)
         return 2
     except NetworkError as error:
         print(f"briefbot: cannot reach the Bot API at {config.api_base_url}: {str(error).replace(token, '<token>')}",
               file=sys.stderr)
+        return 1
+    except TelegramError as error:  # e.g. setWebhook refused the URL
+        print(f"briefbot: Telegram refused to start the bot: {error.message.replace(token, '<token>')}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the webhook port: in use, or not ours to bind
+        print(f"briefbot: cannot listen on {config.webhook_listen} ({error.strerror or error})", file=sys.stderr)
         return 1
     return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 __all__ = ["EngineConfig", "BotConfig"]
 
 _TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+# Telegram's rule for setWebhook's secret_token.
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_CHANNEL_ID = re.compile(r"^-?\d{1,20}$")
+_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+_LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^:\s\[\]]+):(?P<port>\d{1,5})$")
 
 
 class EngineConfig(BaseSettings):
@@ -57,6 +63,12 @@ class BotConfig(EngineConfig):
     max_alert_age_days: int = Field(7, alias="BRIEFBOT_MAX_ALERT_AGE_DAYS", ge=0)
     # More new briefs than this for one chat in one poll are collapsed into one digest-style message.
     alert_burst: int = Field(5, alias="BRIEFBOT_ALERT_BURST", ge=1)
+    # Channels whose posts become briefs: ids (-100…) or @usernames; the bot must be an admin there.
+    source_channels: Annotated[list[int | str], NoDecode] = Field(default_factory=list, alias="BRIEFBOT_SOURCE_CHANNELS")
+    # Webhook mode (instead of long polling) when set: the public HTTPS URL the reverse proxy serves.
+    webhook_url: str | None = Field(None, alias="BRIEFBOT_WEBHOOK_URL")
+    webhook_listen: str = Field("127.0.0.1:8080", alias="BRIEFBOT_WEBHOOK_LISTEN")
+    webhook_secret: SecretStr | None = Field(None, alias="BRIEFBOT_WEBHOOK_SECRET")
 
     @field_validator("token")
     @classmethod
@@ -70,6 +82,50 @@ class BotConfig(EngineConfig):
     def _ids(cls, value: object) -> object:
         return _int_list(value)
 
+    @field_validator("source_channels", mode="before")
+    @classmethod
+    def _channels(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        channels: list[int | str] = []
+        for item in (v for v in re.split(r"[,\s]+", value.strip()) if v):
+            if _CHANNEL_ID.match(item):
+                channels.append(int(item))
+            elif name := _USERNAME.match(item):
+                channels.append(name.group(1))
+            else:
+                raise ValueError(f"BRIEFBOT_SOURCE_CHANNELS: {item[:40]!r} is neither a channel id (-100…) nor an @username")
+        return channels
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("https://") and urlsplit(value).hostname):
+            raise ValueError("BRIEFBOT_WEBHOOK_URL must be the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        match = _LISTEN.match(value.strip())
+        if not match or not 1 <= int(match["port"]) <= 65535:
+            raise ValueError("BRIEFBOT_WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8080")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.match(value.get_secret_value()):
+            raise ValueError("BRIEFBOT_WEBHOOK_SECRET must be 1-256 characters from A-Z a-z 0-9 _ -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> "BotConfig":
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("BRIEFBOT_WEBHOOK_SECRET is required when BRIEFBOT_WEBHOOK_URL is set "
+                             "(1-256 characters from A-Z a-z 0-9 _ -)")
+        return self
+
     @field_validator("feeds", mode="before")
     @classmethod
     def _feeds(cls, value: object) -> object:
@@ -78,3 +134,15 @@ class BotConfig(EngineConfig):
     @property
     def inbox(self) -> Path:
         return self.inbox_dir or self.data_dir / "inbox"
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """BRIEFBOT_WEBHOOK_LISTEN as (host, port); brackets come off an IPv6 host."""
+        match = _LISTEN.match(self.webhook_listen)
+        assert match is not None  # validated above
+        return match["host"].strip("[]"), int(match["port"])
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of BRIEFBOT_WEBHOOK_URL: the proxy forwards it unchanged, so the bot listens on it."""
+        return urlsplit(self.webhook_url or "").path.strip("/")

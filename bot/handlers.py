@@ -3,6 +3,8 @@
 `Services` (stored in `application.bot_data["briefbot"]`) holds the engine, its single worker
 thread, and the persisted conversation and answer stores. Every engine call — and every store
 access that goes with it — runs on that one thread: the engine is CPU-bound and not thread-safe.
+Index writes (the inbox, publishing) run on their own threads under the index's writer lock: they
+build a new generation that questions pick up when it is published.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ Tables
   one row per Telegram message to send. status: pending → sending → sent | failed | cancelled.
 - deliveries(chat_id, article_id, outbox_id, state) — PRIMARY KEY (chat_id, article_id): the
   at-most-once ledger; a (brief, chat) pair can be enqueued only once, ever.
-  state: queued (has an outbox row) | digest (waiting for the chat's daily digest).
+  state: queued (has an outbox row) | digest (waiting for the chat's daily digest) | withdrawn (the brief
+  was removed before its alert went out).
 - alerted(article_id, seq, title_key, vector) — briefs already announced, for near-duplicate checks.
 - buttons(short, article_id) — "Ask about this" callback ids (≤ 64 bytes) → article ids.
 - feeds(url, etag, modified, failures, next_poll_at, reported) and feed_entries(url, entry_id).
@@ -20,7 +21,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,6 +304,29 @@ class AlertStore:
             db.execute("UPDATE outbox SET status = 'pending', last_error = 'resent after crash (possible duplicate)' "
                        "WHERE status = 'sending'")
         return ids
+
+    def audience(self, article_ids: Sequence[str]) -> int:
+        """Chats that briefs are queued for, now or in their digest."""
+        marks = ",".join("?" * len(article_ids))
+        return self._all(f"SELECT COUNT(DISTINCT chat_id) FROM deliveries WHERE state != 'withdrawn' "
+                         f"AND article_id IN ({marks})", article_ids)[0][0]
+
+    def withdraw(self, article_ids: Sequence[str], reason: str = "brief removed") -> int:
+        """Removed briefs: cancel their single alerts not yet sent and drop them from digests; how many.
+
+        A collapsed burst message already rendered with other briefs goes out as it is.
+        """
+        marks = ",".join("?" * len(article_ids))
+        with self.transaction() as db:
+            rows = [r[0] for r in db.execute(
+                f"SELECT o.id FROM outbox o JOIN deliveries d ON d.outbox_id = o.id WHERE o.status = 'pending' "
+                f"AND o.kind = 'alert' AND d.article_id IN ({marks})", tuple(article_ids))]
+            db.executemany("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?", [(reason, r) for r in rows])
+            held = db.execute(f"UPDATE deliveries SET state = 'withdrawn' WHERE article_id IN ({marks}) AND "
+                              f"(state = 'digest' OR outbox_id IN ({','.join('?' * len(rows))}))",
+                              (*article_ids, *rows)).rowcount
+            db.execute(f"DELETE FROM buttons WHERE article_id IN ({marks})", tuple(article_ids))
+        return held
 
     def counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self._all("SELECT status, COUNT(*) FROM outbox GROUP BY status")}

@@ -13,7 +13,7 @@ from pathlib import Path
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, people_in, resolve
 from index.embed import Embedder, load_embedder, load_exported_embedder, model_id_for
-from index.ingest import IngestReport, Progress, ingest_paths
+from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
 from index.precision import resolve_precision
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
@@ -100,6 +100,15 @@ class Engine:
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add new articles from files and folders (see `index.ingest`)."""
         return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
+
+    def publish(self, paths: Sequence[Path], provenance: Provenance | None = None) -> IngestReport:
+        """Ingest where a stored article with the same id is replaced (an edited post), not skipped."""
+        return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, replace=True,
+                            provenance=provenance)
+
+    def remove(self, keys: Sequence[str]) -> list[Article]:
+        """Take articles (by id or link) out of the index: no longer cited, no longer alerted."""
+        return remove_articles(self.data_dir, keys, self.model_id)
 
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None,
             as_of: date | None = None) -> tuple[Answer, Turn]:

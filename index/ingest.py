@@ -1,5 +1,8 @@
 """The ingest stage: files → parsed articles → deduplicated → chunked → embedded → new generation.
 
+`ingest_paths` skips an article whose id is already stored; with `replace=True` (publishing an edited
+post) the stored article is replaced instead. `remove_articles` takes articles out by id or link.
+
 Parsing, cleaning and chunking run in a producer thread while the main thread embeds (PyTorch
 releases the GIL inside its kernels), so both cores stay busy; passages are embedded in groups
 sorted by length so each batch carries little padding.
@@ -8,10 +11,12 @@ sorted by length so each batch carries little padding.
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace as with_fields
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +30,18 @@ from index.records import Article
 from index.store import (FORMAT_VERSION, Manifest, NewArticle, Snapshot, current_folder, stored_format, write_generation,
                          writer_lock)
 
-__all__ = ["IngestReport", "ingest_paths", "rebuild", "restructure", "embedding_text", "collect_files", "embed_chunks",
-           "EMBED_BATCH", "EMBED_GROUP"]
+__all__ = ["IngestReport", "Provenance", "ingest_paths", "remove_articles", "rebuild", "restructure", "embedding_text",
+           "collect_files", "embed_chunks", "EMBED_BATCH", "EMBED_GROUP", "REMOVED_REASON"]
+
+# trafilatura logs ERROR for every page it cannot read; such a page is reported once, as a rejected file
+# with its reason, so its own lines would only be noise (an "error" per routine rejection) in the log.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 Progress = Callable[[int, int], None]
 # Model batch size and the group of passages sorted by length before batching (bench/run.py measures them).
 EMBED_BATCH = 32
 EMBED_GROUP = 256
+REMOVED_REASON = "was removed from the index by an operator; not added back"
 
 
 @dataclass
@@ -39,6 +49,7 @@ class IngestReport:
     """What one ingest run did, per article and per file."""
 
     added: list[Article] = field(default_factory=list)
+    replaced: list[Article] = field(default_factory=list)  # new versions of stored articles (replace=True)
     duplicates: list[str] = field(default_factory=list)
     rejected: list[RejectedInput] = field(default_factory=list)
     unchanged_files: int = 0
@@ -46,6 +57,24 @@ class IngestReport:
     manifest: Manifest | None = None
     # The older index format this run rebuilt from before adding anything (None: no rebuild needed).
     rebuilt_from: int | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a file cannot say about itself (a post's stable id, channel, link and date); None keeps the parsed value."""
+
+    id: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published_at: date | None = None
+
+    def apply(self, article: Article, number: int) -> Article:
+        """The article with these fields set; a file's second and later articles get ids ending in `#n`."""
+        changes: dict[str, object] = {k: v for k, v in (("source", self.source), ("url", self.url),
+                                                         ("published_at", self.published_at)) if v is not None}
+        if self.id is not None:
+            changes["id"] = self.id if number == 0 else f"{self.id}#{number + 1}"
+        return with_fields(article, **changes)  # type: ignore[arg-type]
 
 
 def embedding_text(title: str, chunk_text: str) -> str:
@@ -72,10 +101,13 @@ def _fingerprint(path: Path) -> str:
 
 
 def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], Embedder], model_id: str,
-                 progress: Progress | None = None) -> IngestReport:
+                 progress: Progress | None = None, *, replace: bool = False,
+                 provenance: Provenance | None = None) -> IngestReport:
     """Add the articles found under `paths`; unchanged files and known articles cost nothing.
 
     An index in an older format is first rebuilt from its stored articles (`report.rebuilt_from`).
+    `replace`: an article whose id is stored with other text replaces it (else it is a duplicate).
+    `provenance`: fields set on every parsed article before deduplication.
     """
     report = IngestReport()
     if (found := stored_format(data_dir)) not in (None, FORMAT_VERSION):
@@ -90,7 +122,8 @@ def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], E
             parts: list[np.ndarray] = []
             pending: list[str] = []
             done = known = 0
-            for item in _produce(collect_files(paths, report), base, report, files):
+            accept = _Acceptor(base, report, files, replace, provenance)
+            for item in _produce(collect_files(paths, report), accept):
                 new.append(item)
                 pending.extend(embedding_text(item.article.title, c.text) for c in item.chunks)
                 known += len(item.chunks)
@@ -110,11 +143,13 @@ def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], E
                 dimension = model.dimension if model else base.manifest.dimension  # type: ignore[union-attr]
                 vectors = np.vstack(parts) if parts else np.empty((0, dimension), np.float32)
                 report.manifest = write_generation(data_dir, base, new, vectors, files, model_id, dimension,
-                                                   getattr(model, "precision", FLOAT32))
+                                                   getattr(model, "precision", FLOAT32),
+                                                   drop=[a.id for a in report.replaced])
         finally:
             if base:
                 base.close()
-    report.added = [n.article for n in new]
+    replaced = {a.id for a in report.replaced}
+    report.added = [n.article for n in new if n.article.id not in replaced]
     report.chunks = sum(len(n.chunks) for n in new)
     return report
 
@@ -122,14 +157,14 @@ def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], E
 _DONE = object()
 
 
-def _produce(files: list[Path], base: Snapshot | None, report: IngestReport, fingerprints: dict[str, str]) -> Iterator[NewArticle]:
+def _produce(files: list[Path], accept: _Acceptor) -> Iterator[NewArticle]:
     """New articles from a parsing thread, so parsing overlaps the caller's embedding."""
     channel: queue.Queue[object] = queue.Queue(maxsize=64)
     stop = threading.Event()
 
     def work() -> None:
         try:
-            for item in _accept(files, base, report, fingerprints):
+            for item in accept(files):
                 while not stop.is_set():
                     try:
                         channel.put(item, timeout=0.1)
@@ -157,41 +192,68 @@ def _produce(files: list[Path], base: Snapshot | None, report: IngestReport, fin
         thread.join()
 
 
-def _accept(files: list[Path], base: Snapshot | None, report: IngestReport,
-            fingerprints: dict[str, str]) -> Iterator[NewArticle]:
-    """Parse changed files and yield articles not already stored (by content, id or URL)."""
-    seen_keys: set[str] = set()
-    seen_ids: set[str] = set()
-    for path in files:
-        key = str(path.resolve())
+@dataclass
+class _Acceptor:
+    """Parses changed files and decides, article by article, what is new, replaced or already stored."""
+
+    base: Snapshot | None
+    report: IngestReport
+    fingerprints: dict[str, str]
+    replace: bool = False
+    provenance: Provenance | None = None
+    seen_keys: set[str] = field(default_factory=set)
+    seen_ids: set[str] = field(default_factory=set)
+
+    def __call__(self, files: list[Path]) -> Iterator[NewArticle]:
+        for path in files:
+            for number, article in enumerate(self._parse(path)):
+                if self.provenance:
+                    article = self.provenance.apply(article, number)
+                item = self._admit(path, article)
+                if item:
+                    yield item
+
+    def _parse(self, path: Path) -> tuple[Article, ...]:
+        """The articles of a changed, readable file of a supported kind (else none, with the reason noted)."""
+        report, base, key = self.report, self.base, str(path.resolve())
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             report.rejected.append(RejectedInput(str(path), f"unknown extension '{path.suffix}'; supported: "
                                                  + " ".join(sorted(SUPPORTED_SUFFIXES))))
-            continue
+            return ()
         try:
             fingerprint = _fingerprint(path)
             if base and base.file_fingerprint(key) == fingerprint:
                 report.unchanged_files += 1
-                continue
+                return ()
             parsed = parse_file(path)
         except RejectedInput as rejection:
             report.rejected.append(rejection)
-            continue
+            return ()
         except OSError as error:
             report.rejected.append(RejectedInput(str(path), f"cannot read file ({error.strerror}); check permissions"))
-            continue
+            return ()
         report.rejected.extend(parsed.rejected)
-        fingerprints[key] = fingerprint
-        for article in parsed.articles:
-            content = content_key(article.body)
-            duplicate = (content in seen_keys or article.id in seen_ids
-                         or (base is not None and (base.has_content(content) or base.has_article_id(article.id))))
-            if duplicate:
-                report.duplicates.append(f"{path}: '{article.title}' is already indexed")
-                continue
-            seen_keys.add(content)
-            seen_ids.add(article.id)
-            yield NewArticle(article, content, tuple(chunk_article(article)))
+        self.fingerprints[key] = fingerprint
+        return parsed.articles
+
+    def _admit(self, path: Path, article: Article) -> NewArticle | None:
+        """The article to index, or None when it is already stored (by content, or by id unless replacing)."""
+        base, content = self.base, content_key(article.body)
+        stored = base.content_key_of(article.id) if base else None
+        if content in self.seen_keys or article.id in self.seen_ids or (base and base.has_content(content)):
+            self.report.duplicates.append(f"{path}: '{article.title}' is already indexed")
+            return None
+        if stored is not None and not self.replace:
+            self.report.duplicates.append(f"{path}: '{article.title}' is already indexed")
+            return None
+        if self.replace and stored is None and base and base.was_removed(article.id):
+            self.report.rejected.append(RejectedInput(str(path), f"'{article.title}' {REMOVED_REASON}"))
+            return None
+        if stored is not None:
+            self.report.replaced.append(article)
+        self.seen_keys.add(content)
+        self.seen_ids.add(article.id)
+        return NewArticle(article, content, tuple(chunk_article(article)))
 
 
 def _embed_sorted(embedder: Embedder, texts: Sequence[str], batch_size: int = EMBED_BATCH) -> np.ndarray:
@@ -216,17 +278,39 @@ def embed_chunks(new: Sequence[NewArticle], embedder: Embedder, progress: Progre
 
 
 def rebuild(data_dir: Path, embedder: Embedder, progress: Progress | None = None) -> Manifest:
-    """Re-embed every stored article with `embedder` into a fresh generation (after a model change)."""
+    """Re-embed every stored article with `embedder` into a new generation (after a model change).
+
+    Every article replaces itself, so each keeps its seq: the alert queue's high-water mark stays valid.
+    """
     with writer_lock(data_dir):
         old = Snapshot.open(data_dir, any_format=True)
-        rows = old.query("SELECT seq, content_key FROM articles ORDER BY seq")
-        articles = old.articles(order="seq")
-        files = {r[0]: r[1] for r in old.query("SELECT path, fingerprint FROM files")}
-        old.close()
-        new = [NewArticle(a, r["content_key"], tuple(chunk_article(a))) for a, r in zip(articles, rows)]
-        vectors = embed_chunks(new, embedder, progress)
-        return write_generation(data_dir, None, new, vectors, files, embedder.model_id, embedder.dimension,
-                                getattr(embedder, "precision", FLOAT32))
+        try:
+            rows = old.query("SELECT seq, content_key FROM articles ORDER BY seq")
+            articles = old.articles(order="seq")
+            new = [NewArticle(a, r["content_key"], tuple(chunk_article(a))) for a, r in zip(articles, rows)]
+            vectors = embed_chunks(new, embedder, progress)
+            return write_generation(data_dir, old, new, vectors, {}, embedder.model_id, embedder.dimension,
+                                    getattr(embedder, "precision", FLOAT32), drop=[a.id for a in articles])
+        finally:
+            old.close()
+
+
+def remove_articles(data_dir: Path, keys: Sequence[str], model_id: str) -> list[Article]:
+    """Take the articles whose id or link is in `keys` out of the index (a new generation); returns them."""
+    if not keys or current_folder(data_dir) is None:
+        return []
+    with writer_lock(data_dir):
+        base = Snapshot.open(data_dir, model_id)
+        try:
+            marks = ",".join("?" * len(keys))
+            found = base.articles(f"a.id IN ({marks}) OR a.url IN ({marks})", [*keys, *keys])
+            if found:
+                m = base.manifest
+                write_generation(data_dir, base, [], np.empty((0, m.dimension), np.float32), {}, m.model, m.dimension,
+                                 m.precision, drop=[a.id for a in found])
+            return found
+        finally:
+            base.close()
 
 
 def restructure(data_dir: Path, structure: str) -> Manifest:

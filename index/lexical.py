@@ -57,8 +57,9 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
         model = bm25s.BM25()
-        # bm25s needs a non-empty vocabulary; an all-stop-word chunk gets a placeholder term.
-        model.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
+        # bm25s needs a non-empty vocabulary; an all-stop-word chunk gets a placeholder term, and an index
+        # emptied by removals one placeholder document that `count` (and so every search) leaves out.
+        model.index([tokenize(t) or ["\x00"] for t in texts] or [["\x00"]], show_progress=False)
         return cls(model, len(texts))
 
     @classmethod

@@ -10,6 +10,11 @@ data_dir/index/
         bm25/
 A writer builds the next generation in a temporary folder and swaps `current` only when
 everything is on disk, so a crash or kill mid-write leaves the previous index in place.
+
+Removing or replacing articles also writes a new generation: their chunks go, the remaining chunk ids
+are renumbered densely (chunk id == vector id == BM25 row) and the vectors are rebuilt from the stored
+ones, never re-embedded. `articles.seq` only ever grows (the alert queue reads it): a replacement keeps
+its article's seq, and removed ids and seqs are remembered in `removed`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
@@ -53,6 +58,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_seq, position);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published_at);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS removed (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, removed_at TEXT NOT NULL);
 """
 
 
@@ -166,6 +172,17 @@ class Snapshot:
     def has_article_id(self, article_id: str) -> bool:
         return bool(self.query("SELECT 1 FROM articles WHERE id = ?", [article_id]))
 
+    def content_key_of(self, article_id: str) -> str | None:
+        rows = self.query("SELECT content_key FROM articles WHERE id = ?", [article_id])
+        return rows[0][0] if rows else None
+
+    def was_removed(self, article_id: str) -> bool:
+        """Taken out by `remove` (and not added back since); generations from before removals have no table."""
+        if not self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'removed'"):
+            return False
+        return bool(self.query("SELECT 1 FROM removed r WHERE r.id = ? AND NOT EXISTS "
+                               "(SELECT 1 FROM articles a WHERE a.id = r.id)", [article_id]))
+
     def file_fingerprint(self, path: str) -> str | None:
         rows = self.query("SELECT fingerprint FROM files WHERE path = ?", [path])
         return rows[0][0] if rows else None
@@ -236,10 +253,12 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
 def write_generation(
     data_dir: Path, base: Snapshot | None, new: Sequence[NewArticle], vectors: np.ndarray,
     files: dict[str, str], model_id: str, dimension: int, precision: str = FLOAT32, structure: str | None = None,
+    drop: Collection[str] = (),
 ) -> Manifest:
-    """Publish base + new articles as the next generation. Call under `writer_lock`.
+    """Publish base − `drop` + new articles as the next generation. Call under `writer_lock`.
 
     `structure`: a vector index structure to pin ("auto" unpins); None keeps a pinned one or follows the size.
+    `drop`: article ids to take out; one that `new` brings back is replaced (it keeps its seq and ingest time).
     """
     root = index_root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -247,10 +266,12 @@ def write_generation(
     tmp = root / f"tmp-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     db = _copy_meta(base, tmp / _META)
-    _insert(db, new, files)
+    dropped = _drop(db, drop, {item.article.id for item in new})
+    _insert(db, new, files, dropped.previous)
     n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     vectors = vectors.reshape(-1, dimension)
-    count = (base.manifest.count if base else 0) + len(vectors)
+    kept = (base.manifest.count if base else 0) - len(dropped.chunk_ids)
+    count = kept + len(vectors)
     pinned = structure not in (None, "auto") or (structure is None and bool(base and base.manifest.vector_index_pinned))
     if structure not in (None, "auto"):
         target = structure
@@ -258,15 +279,17 @@ def write_generation(
         target = base.manifest.vector_index
     else:
         target = choose_structure(count)
-    if base and base.manifest.vector_index == target:
-        index = load_index(base.folder, target)  # a private copy: readers keep using theirs
+    # The base's index file is reused only when every vector in it stays at its position.
+    reuse = base is not None and base.manifest.vector_index == target and not len(dropped.chunk_ids)
+    if reuse:
+        index = load_index(base.folder, target)  # type: ignore[union-attr]  # a private copy: readers keep theirs
     else:
         index = new_index(target, dimension)
-        if base:
-            index.add(base.vectors.source_vectors(base.folder))
+        if base and kept:
+            index.add(np.delete(base.vectors.source_vectors(base.folder), dropped.chunk_ids, axis=0))
     index.add(vectors)
-    index.save(tmp, base.folder if base and base.manifest.vector_index == target else None)
-    if new or base is None:
+    index.save(tmp, base.folder if reuse else None)  # type: ignore[union-attr]
+    if new or base is None or len(dropped.chunk_ids):
         LexicalIndex.build([r[0] for r in db.execute(
             "SELECT a.title || char(10) || c.text FROM chunks c JOIN articles a ON a.seq = c.article_seq ORDER BY c.id")]).save(tmp)
     else:  # same passages: the BM25 index is reused as is
@@ -274,7 +297,7 @@ def write_generation(
     db.close()
     generation = 1 + max((int(p.name[4:]) for p in root.glob("gen-*")), default=0)
     manifest = Manifest(FORMAT_VERSION, model_id, dimension, index.count, n_articles, generation,
-                        precision=_merge_precision(base.manifest if base else None, precision, len(vectors)),
+                        precision=_merge_precision(base.manifest if base and kept else None, precision, len(vectors)),
                         vector_index=target, vector_index_pinned=pinned,
                         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     manifest.write(tmp)
@@ -304,17 +327,64 @@ def _copy_meta(base: Snapshot | None, target: Path) -> sqlite3.Connection:
     return db
 
 
-def _insert(db: sqlite3.Connection, new: Sequence[NewArticle], files: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class _Dropped:
+    """What `_drop` took out: the old chunk ids (ascending), and seq/ingest time of articles being replaced."""
+
+    chunk_ids: np.ndarray
+    previous: Mapping[str, tuple[int, str]]
+
+
+def _drop(db: sqlite3.Connection, ids: Collection[str], replaced: Collection[str]) -> _Dropped:
+    """Delete articles and their chunks, renumber the remaining chunks densely, remember removals."""
+    if not ids:
+        return _Dropped(np.empty(0, np.int64), {})
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with db:
+        # A temporary table, not `IN (?, …)`: a reindex drops every article, past SQLite's parameter limit.
+        db.execute("CREATE TEMP TABLE dropping (id TEXT PRIMARY KEY)")
+        db.executemany("INSERT OR IGNORE INTO dropping (id) VALUES (?)", [(i,) for i in ids])
+        rows = db.execute("SELECT a.id, a.seq, a.ingested_at FROM articles a JOIN dropping d ON d.id = a.id").fetchall()
+        chunk_ids = np.fromiter((r[0] for r in db.execute(
+            "SELECT c.id FROM chunks c JOIN articles a ON a.seq = c.article_seq JOIN dropping d ON d.id = a.id "
+            "ORDER BY c.id")), dtype=np.int64)
+        db.execute("DELETE FROM chunks WHERE article_seq IN (SELECT a.seq FROM articles a JOIN dropping d ON d.id = a.id)")
+        db.execute("DELETE FROM articles WHERE id IN (SELECT id FROM dropping)")
+        db.executemany("INSERT OR REPLACE INTO removed (id, seq, removed_at) VALUES (?, ?, ?)",
+                       [(r[0], r[1], now) for r in rows if r[0] not in replaced])
+        db.execute("DROP TABLE dropping")
+        _renumber_chunks(db)
+    return _Dropped(chunk_ids, {r[0]: (r[1], r[2]) for r in rows if r[0] in replaced})
+
+
+def _renumber_chunks(db: sqlite3.Connection) -> None:
+    """Chunk ids 0…n-1 in their old order: they are the rows of the vector and BM25 indexes."""
+    db.execute("CREATE TEMP TABLE renumber (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
+    db.execute("INSERT INTO renumber SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 FROM chunks")
+    # Through negative ids, so no intermediate value collides with a row not yet moved.
+    db.execute("UPDATE chunks SET id = -1 - (SELECT new FROM renumber WHERE old = chunks.id)")
+    db.execute("UPDATE chunks SET id = -1 - id")
+    db.execute("DROP TABLE renumber")
+
+
+def _insert(db: sqlite3.Connection, new: Sequence[NewArticle], files: dict[str, str],
+            previous: Mapping[str, tuple[int, str]]) -> None:
     next_chunk = db.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM chunks").fetchone()[0]
+    # seq never goes back (the alert queue's high-water mark is a seq): past removed and replaced ones too.
+    next_seq = 1 + max(db.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0],
+                       db.execute("SELECT COALESCE(MAX(seq), 0) FROM removed").fetchone()[0],
+                       max((seq for seq, _ in previous.values()), default=0))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with db:
         for item in new:
             a = item.article
-            seq = db.execute(
-                "INSERT INTO articles (id, title, body, highlights, published_at, source, author, url, path, "
-                "content_key, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (a.id, a.title, a.body, json.dumps(list(a.highlights)), a.published_at.isoformat() if a.published_at else None,
-                 a.source, a.author, a.url, a.path, item.content_key, now)).lastrowid
+            seq, ingested_at = previous.get(a.id, (next_seq, now))
+            next_seq += a.id not in previous
+            db.execute(
+                "INSERT INTO articles (seq, id, title, body, highlights, published_at, source, author, url, path, "
+                "content_key, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (seq, a.id, a.title, a.body, json.dumps(list(a.highlights)), a.published_at.isoformat() if a.published_at else None,
+                 a.source, a.author, a.url, a.path, item.content_key, ingested_at))
             for chunk in item.chunks:
                 db.execute("INSERT INTO chunks (id, article_seq, position, text) VALUES (?,?,?,?)",
                            (next_chunk, seq, chunk.position, chunk.text))

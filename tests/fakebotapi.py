@@ -3,11 +3,18 @@
 Point python-telegram-bot at it with ``fake.application_builder()`` or
 ``Application.builder().token(fake.token).base_url(fake.ptb_base_url)
 .base_file_url(fake.ptb_base_file_url)``.
+
+Files: ``add_file`` stores a document that ``getFile`` describes (refusing ones over Telegram's 20 MB bot
+limit) and ``/file/bot<token>/<file_path>`` serves. Webhooks: ``setWebhook`` is validated like Telegram
+(HTTPS URL, secret token characters, update types); with ``deliver_webhook_to(url)`` the fake then POSTs
+pushed updates there with the ``X-Telegram-Bot-Api-Secret-Token`` header, standing in for Telegram plus
+the TLS-terminating proxy, and ``getUpdates`` answers 409 as long as a webhook is set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -19,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
@@ -296,8 +304,19 @@ _DEFAULT_DESCRIPTIONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidde
 _STRING_PARAMS = frozenset(
     "text parse_mode query callback_query_id inline_query_id inline_message_id url action "
     "description short_description next_offset language_code secret_token caption title emoji "
-    "name business_connection_id message_effect_id ip_address".split()
+    "name business_connection_id message_effect_id ip_address file_id".split()
 )
+# Bots may download files up to 20 MB (getFile answers "file is too big" above that).
+FILE_LIMIT = 20 * 1024 * 1024
+UPDATE_TYPES = frozenset(
+    "message edited_message channel_post edited_channel_post business_connection business_message "
+    "edited_business_message deleted_business_messages message_reaction message_reaction_count inline_query "
+    "chosen_inline_result callback_query shipping_query pre_checkout_query purchased_paid_media poll poll_answer "
+    "my_chat_member chat_member chat_join_request chat_boost removed_chat_boost".split()
+)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_URL_ENTITY = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]']")
 FLOOD_METHODS = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup"})
 _BUTTON_ACTIONS = frozenset(
     "url callback_data web_app login_url switch_inline_query switch_inline_query_current_chat "
@@ -345,6 +364,12 @@ class FakeBotApi:
         self.pushed_updates: list[PushedUpdate] = []
         self.retry_after_violations: list[RecordedRequest] = []
         self.webhook_url = ""
+        self.webhook: JSON = {}  # the last setWebhook's parameters
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status) per POST to the bot
+        self._webhook_target: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._files: dict[str, tuple[JSON, bytes]] = {}  # file_id → (File object, content)
+        self._file_ids = itertools.count(1)
         self._queue: list[PushedUpdate] = []
         self._update_ids = itertools.count(100_001)
         self._query_ids = itertools.count(7_000_000_001)
@@ -367,7 +392,7 @@ class FakeBotApi:
         self.port = 0
         self._methods: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             name.lower(): getattr(self, f"_m_{name}") for name in (
-                "getMe getUpdates setWebhook deleteWebhook getWebhookInfo setMyCommands "
+                "getMe getUpdates setWebhook deleteWebhook getWebhookInfo setMyCommands getFile "
                 "getMyCommands deleteMyCommands sendMessage editMessageText "
                 "editMessageReplyMarkup deleteMessage answerCallbackQuery answerInlineQuery "
                 "sendChatAction getChat getChatMember close logOut").split()
@@ -387,7 +412,7 @@ class FakeBotApi:
 
     @property
     def ptb_base_file_url(self) -> str:
-        """Value for ApplicationBuilder.base_file_url() (file downloads answer 404)."""
+        """Value for ApplicationBuilder.base_file_url() (files added with ``add_file``)."""
         return f"{self.base_url}/file/bot"
 
     def application_builder(self) -> Any:
@@ -401,6 +426,7 @@ class FakeBotApi:
         """Start listening on host:random port."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0,
                                      access_log=None)
@@ -413,6 +439,11 @@ class FakeBotApi:
         """Release pending long polls and stop the server."""
         self._closing = True
         self._notify()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -443,6 +474,16 @@ class FakeBotApi:
     async def _not_found(self, request: web.Request) -> web.Response:
         """Any path that is not /bot<token>/<method>."""
         return web.json_response(ApiError(404, "Not Found").body(), status=404)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the bytes of a file getFile described."""
+        self.requests.append(RecordedRequest("download", {"file_path": request.match_info["path"]},
+                                             time.perf_counter(), request.match_info["token"], status=200))
+        found = [content for meta, content in self._files.values() if meta["file_path"] == request.match_info["path"]]
+        if request.match_info["token"] != self.token or not found:
+            self.requests[-1].status = 404
+            return web.json_response(ApiError(404, "Not Found").body(), status=404)
+        return web.Response(body=found[0], content_type="application/octet-stream")
 
     @staticmethod
     def _decode(key: str, value: str) -> Any:
@@ -656,7 +697,7 @@ class FakeBotApi:
         return msg
 
     def _auto_entities(self, text: str) -> list[JSON]:
-        """bot_command at the start and @mentions, with UTF-16 offsets."""
+        """bot_command at the start, @mentions and http(s) URLs, with UTF-16 offsets."""
         entities: list[JSON] = []
         command = re.match(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?", text)
         if command:
@@ -665,7 +706,9 @@ class FakeBotApi:
             if not command or m.start() >= command.end():
                 entities.append({"type": "mention", "offset": utf16_len(text[: m.start()]),
                                  "length": utf16_len(m[0])})
-        return entities
+        for m in _URL_ENTITY.finditer(text):
+            entities.append({"type": "url", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m[0])})
+        return sorted(entities, key=lambda e: e["offset"])
 
     def user_message(self, chat_id: int, text: str, user_id: int | None = None,
                      chat_type: str | None = None, reply_to_message_id: int | None = None,
@@ -706,11 +749,107 @@ class FakeBotApi:
                           "is_video": False, "emoji": emoji}
         return self.push_update({"message": msg})
 
-    def channel_post(self, chat_id: int, text: str) -> JSON:
-        """Push a channel_post (chat type channel, no from); returns the update."""
+    def channel(self, chat_id: int, title: str, username: str | None = None) -> JSON:
+        """Declare a channel (title, optional public @username); returns its chat object."""
+        chat: JSON = {"id": chat_id, "type": "channel", "title": title}
+        if username:
+            chat["username"] = username
+        self._chats[chat_id] = chat
+        return chat
+
+    def channel_post(self, chat_id: int, text: str | None = None, *, entities: list[JSON] | None = None,
+                     document: JSON | None = None, caption: str | None = None, photo: bool = False) -> JSON:
+        """Push a channel_post (chat type channel, no from): text, a document or a photo with a caption."""
         msg = self._new_message(chat_id, None, "channel")
-        msg.update(text=text, sender_chat=msg["chat"])
+        msg["sender_chat"] = msg["chat"]
+        self._fill(msg, text, entities, document, caption, photo)
         return self.push_update({"channel_post": msg})
+
+    def edit_channel_post(self, chat_id: int, message_id: int, text: str, entities: list[JSON] | None = None) -> JSON:
+        """Push an edited_channel_post: the same post with new text (or caption, for media); returns the update."""
+        msg = copy.deepcopy(self._messages[(chat_id, message_id)])
+        field = "text" if "text" in msg else "caption"
+        msg[field] = text
+        msg.pop("entities" if field == "text" else "caption_entities", None)
+        if found := (entities if entities is not None else self._auto_entities(text)):
+            msg["entities" if field == "text" else "caption_entities"] = found
+        msg["edit_date"] = int(time.time())
+        return self.push_update({"edited_channel_post": msg})
+
+    def document_message(self, chat_id: int, document: JSON, user_id: int | None = None,
+                         caption: str | None = None) -> JSON:
+        """Push a private (or group) message carrying a document (see ``add_file``); returns the update."""
+        user_id = user_id if user_id is not None else (chat_id if chat_id > 0 else 424242)
+        msg = self._new_message(chat_id, self._user(user_id))
+        self._fill(msg, None, None, document, caption, False)
+        return self.push_update({"message": msg})
+
+    def _fill(self, msg: JSON, text: str | None, entities: list[JSON] | None, document: JSON | None,
+              caption: str | None, photo: bool) -> None:
+        """Text with its entities (URLs, commands, mentions found as Telegram does), or media with a caption."""
+        if text is not None:
+            msg["text"] = text
+            if found := (entities if entities is not None else self._auto_entities(text)):
+                msg["entities"] = found
+            return
+        if document is not None:
+            msg["document"] = document
+        if photo:
+            msg["photo"] = [{"file_id": f"photo-{msg['message_id']}", "file_unique_id": "ph", "width": 90, "height": 90}]
+        if caption is not None:
+            msg["caption"] = caption
+            if found := (entities if entities is not None else self._auto_entities(caption)):
+                msg["caption_entities"] = found
+
+    def add_file(self, content: bytes, file_name: str | None, mime_type: str | None = None,
+                 declared_size: int | None = None) -> JSON:
+        """Store a file the bot may fetch; returns the Document object for a message.
+
+        `declared_size` is what Telegram reports (a huge file need not be materialised to test the limit).
+        """
+        number = next(self._file_ids)
+        file_id = f"BQACAgIAAxkBAAI{number:08d}"
+        size = len(content) if declared_size is None else declared_size
+        suffix = re.sub(r"[^\w.]", "", file_name.rsplit(".", 1)[-1])[:10] if file_name and "." in file_name else ""
+        meta = {"file_id": file_id, "file_unique_id": f"AgAD{number:06d}", "file_size": size,
+                "file_path": f"documents/file_{number}{'.' + suffix if suffix else ''}"}
+        self._files[file_id] = (meta, content)
+        document: JSON = {"file_id": file_id, "file_unique_id": meta["file_unique_id"], "file_size": size}
+        if file_name is not None:
+            document["file_name"] = file_name
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        return document
+
+    def deliver_webhook_to(self, url: str) -> None:
+        """Stand in for Telegram and the TLS proxy: while a webhook is set, POST pushed updates to `url`."""
+        self._webhook_target = url
+        if self._webhook_task is None:
+            self._webhook_task = asyncio.create_task(self._deliver_webhooks())
+
+    async def _deliver_webhooks(self) -> None:
+        """One update at a time, in order, with the secret header; a failed delivery is retried, as Telegram does."""
+        async with aiohttp.ClientSession() as session:
+            while not self._closing:
+                allowed = self.webhook.get("allowed_updates") or _DEFAULT_ALLOWED
+                self._queue = [u for u in self._queue if any(k in allowed for k in u.update)]
+                if not (self.webhook_url and self._webhook_target and self._queue):
+                    await self._wait_change(1.0)
+                    continue
+                pushed = self._queue[0]
+                headers = {SECRET_HEADER: self.webhook["secret_token"]} if self.webhook.get("secret_token") else {}
+                try:
+                    async with session.post(self._webhook_target, json=pushed.update, headers=headers) as response:
+                        status = response.status
+                except aiohttp.ClientError:
+                    status = 0
+                self.webhook_deliveries.append((pushed.update_id, status))
+                if status == 200:
+                    pushed.delivered_at = pushed.delivered_at or time.perf_counter()
+                    self._queue.remove(pushed)
+                    self._notify()
+                else:
+                    await asyncio.sleep(0.2)
 
     def callback_query(self, chat_id: int, message_id: int, data: str,
                        user_id: int | None = None) -> JSON:
@@ -851,13 +990,26 @@ class FakeBotApi:
             await self._wait_change(deadline - time.monotonic())
 
     async def _m_setWebhook(self, p: JSON) -> bool:
-        """setWebhook (only remembered; getUpdates then answers 409)."""
-        self.webhook_url = str(p.get("url") or "")
+        """setWebhook with Telegram's checks (HTTPS URL, secret token, update types); getUpdates then answers 409."""
+        url = str(p.get("url") or "")
+        if url and not url.startswith("https://"):
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get("secret_token")
+        if secret is not None and not _SECRET.fullmatch(str(secret)):
+            raise _bad("secret token contains unallowed characters")
+        allowed = p.get("allowed_updates")
+        if allowed is not None and (not isinstance(allowed, list) or not set(allowed) <= UPDATE_TYPES):
+            raise _bad("can't parse allowed updates")
+        self.webhook_url = url
+        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": allowed}
+        if p.get("drop_pending_updates"):
+            self._queue.clear()
         return True
 
     async def _m_deleteWebhook(self, p: JSON) -> bool:
         """deleteWebhook, honouring drop_pending_updates."""
         self.webhook_url = ""
+        self.webhook = {}
         if p.get("drop_pending_updates"):
             self._queue.clear()
         return True
@@ -865,6 +1017,7 @@ class FakeBotApi:
     async def _m_getWebhookInfo(self, p: JSON) -> JSON:
         """getWebhookInfo."""
         return {"url": self.webhook_url, "has_custom_certificate": False,
+                **({"allowed_updates": self.webhook["allowed_updates"]} if self.webhook.get("allowed_updates") else {}),
                 "pending_update_count": len(self._queue)}
 
     @staticmethod
@@ -1018,6 +1171,15 @@ class FakeBotApi:
         elif status == "kicked":
             member["until_date"] = 0
         return member
+
+    async def _m_getFile(self, p: JSON) -> JSON:
+        """getFile: a stored file's path for download; over 20 MB Telegram refuses."""
+        found = self._files.get(str(p.get("file_id") or ""))
+        if found is None:
+            raise _bad("invalid file_id")
+        if found[0]["file_size"] > FILE_LIMIT:
+            raise _bad("file is too big")
+        return dict(found[0])
 
     async def _m_close(self, p: JSON) -> bool:
         """close."""

@@ -8,13 +8,14 @@ import html
 import time
 import warnings
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle, \
     InputTextMessageContent, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from tests.fakebotapi import FakeBotApi, TelegramHtmlError, parse_telegram_html, \
@@ -271,3 +272,47 @@ async def test_misc_methods(fake_bot_api: FakeBotApi, app: Application) -> None:
             await other.bot.get_me()
     finally:
         await other.bot.request.shutdown()
+
+
+async def test_files_get_file_and_download(fake_bot_api: FakeBotApi, app: Application, tmp_path: Path) -> None:
+    """getFile describes stored files, refuses unknown ids and files over 20 MB; downloads serve the bytes."""
+    document = fake_bot_api.add_file(b"Brief text", "brief.txt", "text/plain")
+    file = await app.bot.get_file(document["file_id"])
+    assert file.file_size == 10 and file.file_path.endswith(".txt")
+    assert bytes(await file.download_as_bytearray()) == b"Brief text"
+    assert (await file.download_to_drive(tmp_path / "x.txt")).read_bytes() == b"Brief text"
+    huge = fake_bot_api.add_file(b"", "huge.pdf", declared_size=20 * 1024 * 1024 + 1)
+    with pytest.raises(BadRequest, match="(?i)file is too big"):
+        await app.bot.get_file(huge["file_id"])
+    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+        await app.bot.get_file("no-such-file")
+
+
+async def test_set_webhook_is_validated_and_blocks_polling(fake_bot_api: FakeBotApi, app: Application) -> None:
+    """setWebhook needs HTTPS, a secret of Telegram's characters and known update types; polling then conflicts."""
+    with pytest.raises(BadRequest, match="(?i)https url must be provided"):
+        await app.bot.set_webhook("http://example.test/hook")
+    with pytest.raises(BadRequest, match="(?i)secret token contains unallowed characters"):
+        await app.bot.set_webhook("https://example.test/hook", secret_token="has space")
+    with pytest.raises(BadRequest, match="(?i)allowed updates"):
+        await app.bot.set_webhook("https://example.test/hook", allowed_updates=["message", "bogus"])
+    assert await app.bot.set_webhook("https://example.test/hook", secret_token="ok_-1",
+                                     allowed_updates=["message", "channel_post"])
+    info = await app.bot.get_webhook_info()
+    assert info.url == "https://example.test/hook" and list(info.allowed_updates) == ["message", "channel_post"]
+    with pytest.raises(Conflict):
+        await app.bot.get_updates()
+    assert await app.bot.delete_webhook() and (await app.bot.get_webhook_info()).url == ""
+
+
+def test_channel_posts_edits_and_documents_are_telegram_shaped(fake_bot_api: FakeBotApi) -> None:
+    """Channel posts have no sender but sender_chat, URLs get entities, edits keep the id and add edit_date."""
+    fake_bot_api.channel(-100123, "Desk", "desk")
+    post = fake_bot_api.channel_post(-100123, "See https://example.com/a.")["channel_post"]
+    assert "from" not in post and post["sender_chat"]["username"] == "desk"
+    assert post["entities"] == [{"type": "url", "offset": 4, "length": 21}]
+    edit = fake_bot_api.edit_channel_post(-100123, post["message_id"], "New text")["edited_channel_post"]
+    assert edit["message_id"] == post["message_id"] and "edit_date" in edit and "entities" not in edit
+    document = fake_bot_api.add_file(b"x", None, "application/pdf")
+    message = fake_bot_api.document_message(5, document, caption="c")["message"]
+    assert message["document"]["mime_type"] == "application/pdf" and message["caption"] == "c"

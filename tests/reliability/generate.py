@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 import string
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from tests.fakebotapi import FakeBotApi, utf16_len
@@ -77,17 +79,29 @@ def _clip(text: str, units: int) -> str:
     return text
 
 
+# Channels the fuzzed bot publishes from (BRIEFBOT_SOURCE_CHANNELS) and ones it must ignore.
+SOURCE_CHANNELS = [-1009000000001 - i for i in range(3)]
+OTHER_CHANNELS = [-1009000000101 - i for i in range(2)]
+FILE_NAMES = ["brief.txt", "note.md", "page.html", "record.json", "feed.jsonl", "../../etc/passwd.txt", "<b>&amp;.md",
+              "😀 emoji name.txt", "x" * 300 + ".md", "no-extension", "report.docx", "tool.exe", "scan.pdf", "UPPER.TXT"]
+
+
 class UpdateFuzzer:
     """Pushes random well-formed updates into the fake; remembers what it pushed for correlation."""
 
-    def __init__(self, fake: FakeBotApi, seed: int) -> None:
+    def __init__(self, fake: FakeBotApi, seed: int, admins: Sequence[int] = (), page_url: str | None = None) -> None:
         self.fake = fake
         self.rng = random.Random(seed)
         self.text = TextGen(self.rng)
         self.next_private = 50_000_000 + seed * 1_000_000
         self.groups = [-1001000000001 - i for i in range(20)] + [-4000001 - i for i in range(10)]
+        self.admins = list(admins)  # each used once: replies are matched by chat
+        self.page_url = page_url
+        self.posts: list[tuple[int, int]] = []  # (channel, message id) of text posts, for edits
         self.counts: dict[str, int] = {}
         self.expect: list[tuple[str, Any, float]] = []  # (kind, key, pushed_at) for updates that need an answer
+        for number, chat in enumerate(SOURCE_CHANNELS + OTHER_CHANNELS):
+            fake.channel(chat, self.text.text(128), f"fuzz_channel_{number}" if number % 2 else None)
 
     def _private(self) -> int:
         self.next_private += 1
@@ -149,9 +163,14 @@ class UpdateFuzzer:
             chat = r.choice([self._private(), r.choice(self.groups)])
             fake.edited_message(chat, r.randint(1, 100), self.text.text())
             self._note("edited message")
-        elif roll < 0.71:
-            fake.channel_post(-1009000000000 - r.randint(1, 5), self.text.text())
-            self._note("channel post")
+        elif roll < 0.72:
+            self._channel_post()
+        elif roll < 0.74 and self.posts:
+            chat, message_id = r.choice(self.posts)
+            fake.edit_channel_post(chat, message_id, self.text.text())
+            self._note("edited channel post")
+        elif roll < 0.77:
+            self._document(now)
         elif roll < 0.83:  # callback queries: real, stale, forged
             mine = self.bot_messages()
             how = r.random()
@@ -194,3 +213,57 @@ class UpdateFuzzer:
             fake.push_update({"message": {"message_id": r.randint(1, 10**6), "date": int(time.time()),
                                           "chat": {"id": chat, "type": "supergroup", "title": "G"}, **body}})
             self._note("service/no text")
+
+    def _channel_post(self) -> None:
+        """A post in a source channel (text, photo caption, document or link) or in a channel nobody listed."""
+        r, fake = self.rng, self.fake
+        chat = r.choice(SOURCE_CHANNELS if r.random() < 0.8 else OTHER_CHANNELS)
+        how = r.random()
+        if how < 0.55:
+            text = self.text.text()
+            # Telegram's entities never split a character: the bold run is a prefix of whole code points.
+            bold = [{"type": "bold", "offset": 0, "length": utf16_len(text[: r.randint(1, min(len(text), 80))])}]
+            update = fake.channel_post(chat, text, entities=bold if r.random() < 0.3 else None)
+            self.posts.append((chat, update["channel_post"]["message_id"]))
+        elif how < 0.75:
+            fake.channel_post(chat, caption=self.text.text(1024) if r.random() < 0.8 else None, photo=True)
+        elif how < 0.9:
+            fake.channel_post(chat, document=self._file(), caption=self.text.text(1024) if r.random() < 0.3 else None)
+        else:
+            path = r.choice(["/article", "/missing", "/image"])
+            base = self.page_url or "http://127.0.0.1:9"
+            fake.channel_post(chat, f"{self.text.piece()} {base}{path}")
+        self._note("channel post")
+
+    def _document(self, now: float) -> None:
+        """A document sent in private (by an operator or anyone else) or in a group (ignored)."""
+        r, fake = self.rng, self.fake
+        if r.random() < 0.15:
+            fake.document_message(r.choice(self.groups), self._file(), user_id=r.randint(1, 500))
+        elif self.admins and r.random() < 0.5:
+            admin = self.admins.pop()
+            fake.document_message(admin, self._file(), caption=self.text.text(1024) if r.random() < 0.2 else None)
+            self.expect.append(("message", admin, now))
+        else:
+            chat = self._private()
+            fake.document_message(chat, self._file())
+            self.expect.append(("message", chat, now))
+        self._note("document")
+
+    def _file(self) -> dict[str, Any]:
+        """A stored file: a brief (hostile text), a JSON record, damaged bytes, an unknown kind, or too big."""
+        r, fake = self.rng, self.fake
+        name = r.choice(FILE_NAMES)
+        roll = r.random()
+        if roll < 0.45:
+            data = f"{self.text.text(200)}\n\n{self.text.text()}".encode("utf-8", "surrogatepass")
+        elif roll < 0.6:
+            name = "record.json"
+            data = json.dumps({"title": self.text.text(200), "body": self.text.text()}).encode()
+        elif roll < 0.8:
+            data = bytes(r.getrandbits(8) for _ in range(r.randint(0, 2048)))
+        else:
+            data = self.text.text().encode("utf-8", "surrogatepass")
+        size = 20 * 1024 * 1024 + r.randint(1, 10**7) if r.random() < 0.08 else None
+        return fake.add_file(data, name if r.random() < 0.9 else None, r.choice([None, "text/plain", "application/pdf"]),
+                             declared_size=size)

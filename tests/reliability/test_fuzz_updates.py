@@ -13,10 +13,12 @@ import pytest
 from telegram.ext import AIORateLimiter
 
 import bot.app
+from index.store import Snapshot
 from tests.conftest import BOT_TOKEN, ask_bot
 from tests.fakebotapi import FakeBotApi, parse_telegram_html, utf16_len
 from tests.reliability.conftest import Figures, percentile, scale
-from tests.reliability.generate import UpdateFuzzer
+from tests.pages import ARTICLE_PAGE, page_server
+from tests.reliability.generate import SOURCE_CHANNELS, UpdateFuzzer
 
 UPDATES = scale(500, 10_000)
 BATCH = 25
@@ -47,10 +49,15 @@ async def test_fuzzed_updates(bot_api: FakeBotApi, start_bot: Any, monkeypatch: 
     # load test. Here the limiter keeps its retry behaviour but no rate caps.
     monkeypatch.setattr(bot.app, "AIORateLimiter",
                         lambda max_retries=3: AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries))
-    fuzzer = UpdateFuzzer(bot_api, SEED)
+    # Operators are matched to replies by chat, so each document from an operator comes from a new one.
+    admins = list(range(60_000_001, 60_000_001 + UPDATES // 20))
+    pages = {"/article": ("text/html", ARTICLE_PAGE.encode()), "/image": ("image/png", b"\x89PNG")}
     started = time.perf_counter()
     with caplog.at_level(logging.WARNING):
-        async with start_bot(BRIEFBOT_ADMIN_IDS="7") as app:
+        async with page_server(pages) as site, start_bot(
+                BRIEFBOT_ADMIN_IDS=",".join(map(str, [7, *admins])),
+                BRIEFBOT_SOURCE_CHANNELS=",".join(map(str, SOURCE_CHANNELS))) as app:
+            fuzzer = UpdateFuzzer(bot_api, SEED, admins, site)
             await ask_bot(bot_api, 7, "What happened with Geneva?")  # warm and give the fuzzer buttons to press
             pushed = 0
             while pushed < UPDATES:
@@ -67,6 +74,8 @@ async def test_fuzzed_updates(bot_api: FakeBotApi, start_bot: Any, monkeypatch: 
             await asyncio.sleep(0.5)  # stragglers (typing, buttons)
             alive = await ask_bot(bot_api, 7, "Who controls rare earth processing?", timeout=15)
             running = app.running
+            published = Snapshot.open(app.bot_data["briefbot"].engine.data_dir).query(
+                "SELECT COUNT(*) FROM articles WHERE id LIKE 'tg:%'")[0][0]
     elapsed = time.perf_counter() - started
 
     answered = _answered_at(bot_api)
@@ -91,6 +100,9 @@ async def test_fuzzed_updates(bot_api: FakeBotApi, start_bot: Any, monkeypatch: 
 
     figures.add("fuzz: updates sent", f">= {scale(500, 10_000)}", UPDATES, COMMAND,
                 kinds=dict(fuzzer.counts), seconds=round(elapsed, 1), rate_per_s=round(UPDATES / elapsed, 1))
+    figures.add("fuzz: briefs published from channel posts (of those pushed, incl. edits and unlisted channels)",
+                "reported", f"{published} / {fuzzer.counts.get('channel post', 0)}", COMMAND,
+                edits=fuzzer.counts.get("edited channel post", 0), documents=fuzzer.counts.get("document", 0))
     figures.add("fuzz: crashes (bot stopped / stopped answering)", "0", int(not (running and alive.ok)), COMMAND)
     figures.add("fuzz: unhandled exceptions logged (ERROR)", "0", len(errors), COMMAND,
                 examples=[r.getMessage()[:200] for r in errors[:5]])

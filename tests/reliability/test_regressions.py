@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -91,3 +92,25 @@ async def test_rate_limiter_pause_is_not_lifted_by_another_request_finishing() -
     c = run(queued, 3)
     await asyncio.gather(a, b, c)
     assert starts["queued"] - failed_at >= 0.9
+
+
+async def test_tampered_alert_button_data_is_still_answered(bot_api, start_bot) -> None:  # type: ignore[no-untyped-def]
+    """Data starting "alert:" but not "alert:ask:" matched no handler, so the button spun until Telegram gave up
+    (the fuzz run found it once channel posts made alerts with buttons to tamper with)."""
+    async with start_bot():
+        for data in ("alert::ask::0123456789ab", "alert:", "alert:other"):
+            update = bot_api.callback_query(1001, 1, data)
+            query_id = update["callback_query"]["id"]
+            answered = await bot_api.wait_for_request("answerCallbackQuery",
+                                                      lambda r: r.params["callback_query_id"] == query_id)
+            assert answered.ok
+
+
+def test_trafilatura_does_not_log_errors_for_a_page_it_cannot_read(hash_engine_factory, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Garbage saved as .html made trafilatura log ERROR ("empty HTML tree") for a routine rejection."""
+    page = tmp_path / "page.html"
+    page.write_bytes(b"]]>")
+    with caplog.at_level(logging.WARNING):
+        report = hash_engine_factory([]).ingest([page])
+    assert report.rejected and not [r for r in caplog.records if r.levelno >= logging.ERROR]
