@@ -25,7 +25,8 @@ _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
     "you your yours might may must shall will".split())
 # Words that frame a question rather than name its subject; a passage need not contain them.
 _QUESTION_TERMS = frozenset(_STEMMER.stemWords(
-    "say said says tell told happen happened think mean explain know latest news new update going did does".split()))
+    "say said says tell told happen happened think mean explain know latest news new update going did does "
+    "much many".split()))
 
 
 # Capitalised words that open or frame a question rather than name someone or something.
