@@ -19,7 +19,7 @@ from index.chunk import split_sentences
 from index.lexical import tokenize
 
 __all__ = ["AnswerType", "answer_type", "Sentence", "BriefWeights", "candidate_sentences", "score_sentences",
-           "choose_brief", "is_heading", "is_fragment"]
+           "choose_brief", "is_heading", "is_fragment", "SPEECH"]
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{4}}|(?:19|20)\d\d|"
@@ -27,7 +27,8 @@ _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+
 _NUMBER = re.compile(r"(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent|million|billion|trillion)?|\b(?:one|two|three|four|five|six|"
                      r"seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|half|third|quarter)s?\b)", re.I)
 _QUOTE = re.compile(r"[“\"”]")
-_SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
+# Verbs that attribute words to someone: quotes for "what did X say", people for "what did he say?".
+SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+(?:[A-Z][a-zA-Z'’-]+|(?:of|de|van|al)\b))*")
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|to|near|across|off)\s+(?:the\s+)?[A-Z][a-z]+")
 
@@ -76,7 +77,7 @@ def _has_type(sentence: str, kind: str, question: str) -> bool:
     if kind == AnswerType.DATE:
         return bool(_DATE.search(sentence))
     if kind == AnswerType.QUOTE:
-        return bool(_QUOTE.search(sentence)) or bool(_SPEECH.search(sentence))
+        return bool(_QUOTE.search(sentence)) or bool(SPEECH.search(sentence))
     if kind in (AnswerType.PERSON, AnswerType.PLACE):
         asked = set(tokenize(question))
         names = [m.group(0) for m in _NAME.finditer(sentence) if m.start() > 0 or len(m.group(0).split()) > 1]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from index.brief import SPEECH
 from index.lexical import tokenize
 
 __all__ = ["Turn", "Conversation", "Resolution", "resolve", "people_in", "MAX_TURNS"]
@@ -25,7 +26,6 @@ _NOT_NAMES = {"The", "This", "That", "These", "While", "However", "According", "
               "Journal", "South", "North", "New", "United", "States", "House", "White", "Mesa", "Market", "Why",
               "Did", "Does", "Do", "What", "Who", "When", "Where", "How", "Is", "Was", "Has", "Have", "Can", "Will",
               "Tell", "Show", "And"}
-_SPEECH = re.compile(r"\b(said|says|stated|told|admitted|noted|warned|argued|added)\b")
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def people_in(question: str, passages: Sequence[str]) -> tuple[str, ...]:
             found.append(name)
     for passage in passages:
         for sentence in re.split(r"(?<=[.!?])\s+", passage):
-            if _SPEECH.search(sentence):
+            if SPEECH.search(sentence):
                 found.extend(n for n in _names(sentence) if n not in found)
     return tuple(found[:5])
 

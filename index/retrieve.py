@@ -129,7 +129,6 @@ class SearchFilter:
 class _Query:
     """What the gate needs to know about a question, computed once."""
 
-    text: str
     weights: dict[str, float]
     rare_names: frozenset[str]
 
@@ -153,13 +152,14 @@ class Retriever:
         if allowed is not None and not len(allowed):
             return []
         vector = self.embedder.embed([query])[0]
-        ids, dense, lexical = self._candidates(query, vector, allowed, max(self.settings.candidates, 4 * (offset + k)))
-        hits = self._score(self._describe(query), ids, dense, lexical, today or date.today(), latest)
-        return self._diverse(hits, offset + k)[offset:]
+        ids, vectors, lexical = self._candidates(query, vector, allowed, max(self.settings.candidates, 4 * (offset + k)))
+        hits = self._score(self._describe(query), ids, vectors @ vector, lexical, today or date.today(), latest)
+        row_of = {chunk_id: row for row, chunk_id in enumerate(ids.tolist())}
+        return self._diverse(hits, vectors[[row_of[h.chunk_id] for h in hits]], offset + k)[offset:]
 
     def _candidates(self, query: str, vector: np.ndarray, allowed: np.ndarray | None,
                     n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Union of the dense and BM25 top-n, with each one's cosine and BM25 score relative to the best."""
+        """Union of the dense and BM25 top-n: ids, their vectors, and BM25 scores relative to the best."""
         s = self.settings
         pools = []
         bm25 = self.snapshot.lexical.scores(query, allowed) if "lexical" in s.modes else None
@@ -169,16 +169,16 @@ class Retriever:
             pools.append(top_k(bm25, n)[1])
         ids = np.unique(np.concatenate(pools)) if pools else np.empty(0, np.int64)
         ids = ids[ids >= 0]
-        dense = self.snapshot.vectors.vectors(ids) @ vector if len(ids) else np.empty(0, np.float32)
+        vectors = self.snapshot.vectors.vectors(ids) if len(ids) else np.empty((0, len(vector)), np.float32)
         best = float(bm25.max()) if bm25 is not None and len(bm25) else 0.0
         lexical = bm25[ids] / best if best > 0 else np.zeros(len(ids), np.float32)
-        return ids, dense, lexical
+        return ids, vectors, lexical
 
     def _describe(self, query: str) -> _Query:
         weights = self.snapshot.lexical.term_weights(query)
         gate = self.settings.gate
         rare = frozenset(t for t in name_terms(query) if weights.get(t, gate.rare_name_idf) >= gate.rare_name_idf)
-        return _Query(query, weights, rare)
+        return _Query(weights, rare)
 
     def _score(self, query: _Query, ids: np.ndarray, dense: np.ndarray, lexical: np.ndarray, today: date,
                latest: bool) -> list[Hit]:
@@ -226,12 +226,11 @@ class Retriever:
             hits.append(Hit(chunk_id, chunk, citation, total, *evidence[chunk_id]))
         return sorted(hits, key=lambda h: (-h.score, h.chunk_id))
 
-    def _diverse(self, hits: list[Hit], limit: int) -> list[Hit]:
+    def _diverse(self, hits: list[Hit], vectors: np.ndarray, limit: int) -> list[Hit]:
         """Greedy pick skipping near-copies of a picked passage (syndicated or re-posted text); a brief's
-        passages beyond `passages_per_brief` wait until every other brief has had its turn."""
-        if not hits:
-            return []
-        vectors = self.snapshot.vectors.vectors(np.array([h.chunk_id for h in hits], dtype=np.int64))
+        passages beyond `passages_per_brief` wait until every other brief has had its turn.
+
+        `vectors[i]` is `hits[i]`'s vector, reused from the candidate search rather than read again."""
         picked: list[int] = []
         held: list[int] = []
         per_brief: dict[str, int] = {}

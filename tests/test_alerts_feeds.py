@@ -10,6 +10,7 @@ from aiohttp import web
 
 from index.engine import Engine
 from tests.fakebotapi import FakeBotApi
+from tests.pages import local_server
 from tests.test_alerts import alerts_to, make_config, running_bot, settle, until
 
 ARTICLE_PAGE = """<html><head><title>Lynas expands Kalgoorlie</title></head><body>
@@ -61,16 +62,7 @@ async def test_feed_with_etag_and_summary_only_entry(fake_bot_api: FakeBotApi,
     async def broken(request: web.Request) -> web.Response:
         return web.Response(status=500, text="boom")
 
-    server = web.Application()
-    server.router.add_get("/feed.xml", feed)
-    server.router.add_get("/lynas", page)
-    server.router.add_get("/broken.xml", broken)
-    runner = web.AppRunner(server, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with local_server({"/feed.xml": feed, "/lynas": page, "/broken.xml": broken}) as base:
         engine = hash_engine_factory()
         config = make_config(engine.data_dir, BRIEFBOT_FEEDS=f"{base}/feed.xml, {base}/broken.xml",
                              BRIEFBOT_ADMIN_IDS="9001")
@@ -97,8 +89,6 @@ async def test_feed_with_etag_and_summary_only_entry(fake_bot_api: FakeBotApi,
         stored = list((engine.data_dir / "articles").glob("feed-*.json"))
         assert len(stored) == 2
         assert len(alerts_to(fake, 801)) == 2
-    finally:
-        await runner.cleanup()
 
 
 def test_feed_file_is_complete_json(tmp_path: Path) -> None:
@@ -136,22 +126,10 @@ async def test_pdf_entries_are_downloaded_into_the_inbox_as_pdf(tmp_path: Path,
     async def page(request: web.Request) -> web.Response:
         return web.Response(text=ARTICLE_PAGE, content_type="text/html")
 
-    server = web.Application()
-    server.router.add_get("/feed.xml", feed)
-    server.router.add_get("/brief", pdf)
-    server.router.add_get("/files/report.pdf", pdf)
-    server.router.add_get("/lynas", page)
-    runner = web.AppRunner(server, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with local_server({"/feed.xml": feed, "/brief": pdf, "/files/report.pdf": pdf, "/lynas": page}) as base:
         inbox = tmp_path / "inbox"
         poller = FeedPoller(AlertStore(tmp_path / "alerts.sqlite"), inbox, 60)
         [result] = await poller.poll([f"{base}/feed.xml"])
-    finally:
-        await runner.cleanup()
     assert result.error is None
     assert sorted(p.suffix for p in result.written) == [".json", ".pdf", ".pdf"]
     assert {p.read_bytes() for p in result.written if p.suffix == ".pdf"} == set(briefs.values())
