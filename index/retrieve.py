@@ -30,8 +30,9 @@ class Gate:
     # this similarity and a fifth of the question's term weight.
     moderate_match: float = 0.50
     moderate_coverage: float = 0.2
-    # Otherwise: all the question's terms present, or half of their weight with this similarity.
-    partial_coverage: float = 0.5
+    # Otherwise: all the question's terms present, or 55 % of their weight with this similarity
+    # (0.50 let everyday questions through; 0.65 refused an answerable one: README, "Tuning").
+    partial_coverage: float = 0.55
     partial_coverage_similarity: float = 0.35
     # Long, specific questions embed well: 8+ informative terms and this similarity suffice.
     long_question_terms: int = 8
