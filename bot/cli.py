@@ -193,16 +193,18 @@ COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reind
 
 
 def render_text(answer: Answer) -> str:
-    """Plain-text answer for the terminal: passages with the key sentence in »…«, then sources."""
+    """Plain-text answer for the terminal: the brief, passages with the key sentence in »…«, sources."""
     if answer.no_answer:
         return answer.notice or "No answer."
-    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
+    cited = answer.citation_numbers()
     lines = [answer.notice] if answer.notice else []
     if answer.resolved_query != answer.query:
         lines.append(f"(searching for: {answer.resolved_query})")
+    if answer.brief:
+        lines.append(" ".join(f"{s.text} [{cited[s.rank]}]" for s in answer.brief) + "\n")
     for p in answer.passages:
         text = p.hit.chunk.text.replace(p.highlight, f"»{p.highlight}«", 1)
-        lines.append(f"{p.rank}. {text} [{numbers[p.hit.citation.article_id]}]\n")
+        lines.append(f"{p.rank}. {text} [{cited[p.rank]}]\n")
     lines.append("Sources:")
     for i, c in enumerate(answer.citations, 1):
         parts = [c.title, c.source, c.published_at.isoformat() if c.published_at else None,

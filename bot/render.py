@@ -274,8 +274,7 @@ def render_answer(answer: Answer) -> list[str]:
     """
     if answer.no_answer:
         return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
-    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
-    cited = {p.rank: numbers.get(p.hit.citation.article_id, 0) for p in answer.passages}
+    cited = answer.citation_numbers()
     passages = [f"{p.rank}. {_passage_html(p)} [{cited[p.rank]}]" for p in answer.passages]
     if not answer.brief:
         sources = "\n".join(citation_line(i, c) for i, c in enumerate(answer.citations, 1))

@@ -108,3 +108,8 @@ class Answer:
     @property
     def no_answer(self) -> bool:
         return not self.passages
+
+    def citation_numbers(self) -> dict[int, int]:
+        """Passage rank → the number [n] of the brief it cites (citations are numbered from 1)."""
+        numbers = {c.article_id: i for i, c in enumerate(self.citations, 1)}
+        return {p.rank: numbers.get(p.hit.citation.article_id, 0) for p in self.passages}

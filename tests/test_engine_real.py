@@ -147,3 +147,16 @@ def test_an_old_brief_that_answers_beats_a_fresh_one_that_does_not(real_index_di
     for question in ("What did Jamieson Greer say on CNBC?", "Did the House delegation resolve the rare earth question?"):
         answer, _ = engine.ask(question)
         assert answer.passages[0].hit.citation.article_id != "fresh", question
+
+
+def test_cli_prints_the_brief_first_and_json_carries_it(real_engine: Engine) -> None:
+    from bot.cli import render_text
+    from index.answer import answer_to_json
+
+    answer, _ = real_engine.ask("What happened with Geneva?")
+    text = render_text(answer)
+    first_passage = text.index("\n1. ")
+    assert answer.brief and text.startswith(answer.brief[0].text) and text.index("[1]") < first_passage
+    shape = answer_to_json(answer)
+    assert shape["brief"] == [{"text": s.text, "rank": s.rank} for s in answer.brief]
+    assert all(1 <= s["rank"] <= 3 for s in shape["brief"])  # type: ignore[index, union-attr]
