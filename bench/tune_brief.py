@@ -2,7 +2,8 @@
 brief, and its first sentence, on the news-QA development split (each question asked as of its date).
 
 The passages and sentence similarities are computed once per question; the sweep then re-scores.
-Usage: python bench/tune_brief.py RTQA_DATA_DIR QUERIES_DEV.jsonl
+Usage: python bench/tune_brief.py RTQA_DATA_DIR QUERIES_DEV.jsonl [SAMPLES_DATA_DIR SAMPLE_QUESTIONS.jsonl]
+(the labelled sample questions are shown beside the news questions, not summed with them).
 """
 
 from __future__ import annotations
@@ -12,52 +13,67 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.answer import BRIEF_PASSAGES  # noqa: E402
-from index.brief import BriefWeights, candidate_sentences, choose_brief, score_sentences  # noqa: E402
+from index.brief import BriefWeights, candidate_sentences, choose_brief, closeness, score_sentences  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.evaluate import contains_answer, load_queries  # noqa: E402
 
 
-def main(data_dir: Path, queries_file: Path) -> None:
+Case = tuple[str, str, list, object]  # question, expected answer, candidate sentences, their Closeness
+
+
+def load_cases(data_dir: Path, queries_file: Path) -> tuple[list[Case], object]:
+    """Each answerable question's brief candidates and dense signals, computed once."""
     engine = Engine(data_dir)
-    cases = []
+    cases: list[Case] = []
     for q in load_queries(queries_file):
         if not q.answer:
             continue
         answer, _ = engine.ask(q.query, BRIEF_PASSAGES, as_of=q.as_of)
-        sentences = candidate_sentences([p.hit.chunk.text for p in answer.passages])
+        chunks = [p.hit.chunk for p in answer.passages]
+        sentences = candidate_sentences(chunks)
+        dense = closeness(answer.resolved_query, sentences, [c.text for c in chunks], engine.query_embedder.embed) \
+            if sentences else None
+        cases.append((answer.resolved_query, q.answer, sentences, dense))
+    return cases, engine.snapshot.lexical.idf
+
+
+def reach(cases: list[Case], idf: object, weights: BriefWeights) -> tuple[float, float]:
+    """Shares of questions whose answer is in the brief, and in its first sentence."""
+    in_brief = first = 0
+    for question, expected, sentences, dense in cases:
         if not sentences:
-            cases.append((answer.resolved_query, q.answer, [], np.empty(0)))
             continue
-        vectors = engine.query_embedder.embed([answer.resolved_query, *(s.text for s in sentences)])
-        cases.append((answer.resolved_query, q.answer, sentences, vectors[1:] @ vectors[0]))
-    idf = engine.snapshot.lexical.idf
-    grid = {"answer_type": [0.15, 0.3], "overlap": [0.5, 1.0], "similarity": [0.5, 1.0],
-            "passage_rank": [0.0, 0.15], "position": [0.05], "same_passage": [0.0, 0.1], "max_words": [80, 90]}
+        chosen = choose_brief(sentences, score_sentences(question, sentences, idf, dense, weights), weights)  # type: ignore[arg-type]
+        in_brief += any(contains_answer(s.text, expected) for s in chosen)
+        first += contains_answer(chosen[0].text, expected)
+    return in_brief / len(cases), first / len(cases)
+
+
+def main(data_dir: Path, queries_file: Path, samples: tuple[Path, Path] | None) -> None:
+    news = load_cases(data_dir, queries_file)
+    labelled = load_cases(*samples) if samples else None
+    grid = {"answer_type": [0.2, 0.3], "overlap": [0.5, 0.6], "centrality": [0.0, 0.25, 0.5, 0.75],
+            "lede": [0.0, 0.1], "passage_rank": [0.12, 0.15], "same_passage": [0.05, 0.1]}
     rows = []
     for values in itertools.product(*grid.values()):
         weights = replace(BriefWeights(), **dict(zip(grid, values)))
-        in_brief = first = 0
-        for question, expected, sentences, similarity in cases:
-            if not sentences:
-                continue
-            chosen = choose_brief(sentences, score_sentences(question, sentences, idf, similarity, weights), weights)
-            in_brief += any(contains_answer(s.text, expected) for s in chosen)
-            first += contains_answer(chosen[0].text, expected)
-        rows.append((in_brief / len(cases), first / len(cases), dict(zip(grid, values))))
+        rows.append((reach(*news, weights), reach(*labelled, weights) if labelled else None, dict(zip(grid, values))))
     default = BriefWeights()
-    print(f"{len(cases)} questions with answers; default {default}")
-    for in_brief, first, weights in sorted(rows, key=lambda r: (r[0] + r[1]), reverse=True)[:15]:
-        print(f"brief {in_brief:.3f} first {first:.3f} {weights}")
-    for in_brief, first, weights in rows:
+    print(f"{len(news[0])} news questions with answers; default {default}")
+    print("news brief / first sentence | labelled samples brief / first sentence | weights")
+    for (in_brief, first), sample, weights in sorted(rows, key=lambda r: sum(r[0]), reverse=True)[:15]:
+        shown = f"{sample[0]:.3f} / {sample[1]:.3f}" if sample else "-"
+        print(f"{in_brief:.3f} / {first:.3f} | {shown} | {weights}")
+    for (in_brief, first), sample, weights in rows:
         if all(getattr(default, k) == v for k, v in weights.items()):
-            print(f"DEFAULT: brief {in_brief:.3f} first {first:.3f}")
+            shown = f"{sample[0]:.3f} / {sample[1]:.3f}" if sample else "-"
+            print(f"DEFAULT: {in_brief:.3f} / {first:.3f} | {shown}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    args = [Path(a) for a in sys.argv[1:]]
+    main(args[0], args[1], (args[2], args[3]) if len(args) == 4 else None)

@@ -25,7 +25,7 @@ from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passa
 
 __all__ = [
     "MAX_MESSAGE", "VISIBLE_WORDS", "QUOTE", "esc", "link", "utf16_len", "split_html", "to_plain", "citation_line",
-    "short_title", "collapsed_words", "render_answer", "render_sources", "render_context", "render_latest",
+    "short_title", "collapsed_text", "collapsed_words", "render_answer", "render_sources", "render_context", "render_latest",
     "render_corpus", "render_stats", "render_inline", "inline_description", "format_uptime",
 ]
 
@@ -226,16 +226,24 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"<[^>]{0,200}>", " ", text).split()).lower()
 
 
-def collapsed_words(text: str) -> int:
-    """Words of a quote's plain text that show while it is collapsed: its first three lines."""
+def collapsed_text(text: str) -> str:
+    """What a quote's plain text shows while it is collapsed: its first three lines."""
     lines = [line for hard in text.split("\n") for line in textwrap.wrap(hard, _LINE_CHARS) or [""]]
-    return sum(len(line.split()) for line in lines[:_COLLAPSED_LINES])
+    return " ".join(lines[:_COLLAPSED_LINES])
+
+
+def collapsed_words(text: str) -> int:
+    return len(collapsed_text(text).split())
+
+
+def _visible_text(block: str) -> str:
+    """The text a block shows before anything is expanded."""
+    plain = to_plain(block)
+    return collapsed_text(plain) if block.startswith(QUOTE) else plain
 
 
 def _visible_words(block: str) -> int:
-    """Words a block shows before anything is expanded."""
-    plain = to_plain(block)
-    return collapsed_words(plain) if block.startswith(QUOTE) else len(plain.split())
+    return len(_visible_text(block).split())
 
 
 def _header(answer: Answer) -> list[str]:
@@ -251,13 +259,17 @@ def _header(answer: Answer) -> list[str]:
     return blocks
 
 
-def _brief_html(brief: Sequence[BriefSentence], numbers: dict[int, int], budget: int) -> str:
-    """The brief's sentences, each with its source [n], as many as `budget` words allow (the first always)."""
+def _brief_html(brief: Sequence[BriefSentence], numbers: dict[int, int], budget: int, previews: str) -> str:
+    """The brief's sentences, each with its source [n], as many as `budget` words allow (the first always).
+
+    A sentence the collapsed quotes below already show in full is left out: visible words are scarce,
+    and the next brief sentence says something the reader would not see otherwise.
+    """
+    cited = [s for s in brief if s.rank in numbers]  # a sentence from a passage not in this answer can't be checked
+    unseen = [s for s in cited if _normal(s.text) not in previews]
     shown: list[str] = []
     words = 0
-    for sentence in brief:
-        if sentence.rank not in numbers:
-            continue  # its passage is not in this answer, so it could not be checked against a source
+    for sentence in unseen or cited[:1]:
         text = f"{esc(sentence.text.strip())} [{numbers[sentence.rank]}]"
         count = len(to_plain(text).split())
         if shown and words + count > budget:
@@ -284,7 +296,8 @@ def render_answer(answer: Answer) -> list[str]:
     rest = [*quotes, f"<b>Sources</b>\n{sources}"]
     header = _header(answer)
     budget = VISIBLE_WORDS - sum(_visible_words(block) for block in [*header, *rest])
-    return _messages([*header, _brief_html(answer.brief, cited, budget), *rest])
+    previews = _normal(" ".join(_visible_text(quote) for quote in quotes))
+    return _messages([*header, _brief_html(answer.brief, cited, budget, previews), *rest])
 
 
 def render_sources(citations: Sequence[Citation]) -> list[str]:

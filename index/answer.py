@@ -7,15 +7,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from index.brief import BriefWeights, Sentence, candidate_sentences, choose_brief, is_heading, score_sentences
-from index.chunk import split_sentences
+from index.brief import BriefWeights, Embed, Sentence, candidate_sentences, choose_brief, closeness, score_sentences
+from index.chunk import is_heading, split_sentences
 from index.records import Answer, BriefSentence, Citation, Hit, Passage
 
 __all__ = ["build_answer", "answer_to_json", "BRIEF_PASSAGES"]
 
 # The brief is drawn from the first three passages: the ones a reader sees without asking for more.
 BRIEF_PASSAGES = 3
-Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float], embed: Embed,
@@ -25,8 +24,9 @@ def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Call
     for hit in hits:
         if hit.citation not in citations:
             citations.append(hit.citation)
-    sentences = candidate_sentences([h.chunk.text for h in hits], offset + 1)
-    scores = _scores(resolved_query, sentences, idf, embed, weights)
+    sentences = candidate_sentences([h.chunk for h in hits], offset + 1)
+    # Centrality is measured against the passages the brief is drawn from, whatever k is.
+    scores = _scores(resolved_query, sentences, [h.chunk.text for h in hits[:BRIEF_PASSAGES]], idf, embed, weights)
     passages = tuple(Passage(offset + i + 1, hit, _key_sentence(hit.chunk.text, offset + i + 1, sentences, scores))
                      for i, hit in enumerate(hits))
     near_top = [i for i, s in enumerate(sentences) if s.rank <= offset + BRIEF_PASSAGES]
@@ -35,12 +35,11 @@ def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Call
                   citations=tuple(citations), brief=tuple(BriefSentence(s.text, s.rank) for s in brief))
 
 
-def _scores(question: str, sentences: Sequence[Sentence], idf: Callable[[str], float], embed: Embed,
-            weights: BriefWeights) -> np.ndarray:
+def _scores(question: str, sentences: Sequence[Sentence], passages: Sequence[str], idf: Callable[[str], float],
+            embed: Embed, weights: BriefWeights) -> np.ndarray:
     if not sentences:
         return np.empty(0, np.float32)
-    vectors = embed([question, *(s.text for s in sentences)])
-    return score_sentences(question, sentences, idf, vectors[1:] @ vectors[0], weights)
+    return score_sentences(question, sentences, idf, closeness(question, sentences, passages, embed), weights)
 
 
 def _key_sentence(text: str, rank: int, sentences: Sequence[Sentence], scores: np.ndarray) -> str:

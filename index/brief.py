@@ -3,7 +3,8 @@ the question, scored on measured signals (no LLM).
 
 Signals: the answer type the question asks for (who → a name, how many → a number, when → a date,
 where → a place, "what did X say" → a quote), IDF-weighted overlap with the question, dense
-similarity to the question, and the passage's rank and the sentence's place in it. Headings and
+similarity to the question, closeness to the top passages as a whole (central sentences carry the
+story), the lede, and the passage's rank and the sentence's place in it. Headings and
 fragments are never chosen. Weights: `python bench/tune_brief.py` (README, "The brief").
 """
 
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.chunk import split_sentences
+from index.chunk import is_heading, split_sentences
 from index.lexical import tokenize
+from index.records import Chunk
 
-__all__ = ["AnswerType", "answer_type", "Sentence", "BriefWeights", "candidate_sentences", "score_sentences",
+__all__ = ["AnswerType", "answer_type", "Sentence", "Closeness", "BriefWeights", "candidate_sentences", "closeness",
+           "score_sentences",
            "choose_brief", "is_heading", "is_fragment", "SPEECH"]
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -26,6 +29,9 @@ _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+
                    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|yesterday|today|last (?:week|month|year))\b")
 _NUMBER = re.compile(r"(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent|million|billion|trillion)?|\b(?:one|two|three|four|five|six|"
                      r"seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|half|third|quarter)s?\b)", re.I)
+# The lede: news states what happened in an article's first sentences.
+_LEDE_SENTENCES = 2
+Embed = Callable[[Sequence[str]], np.ndarray]
 _QUOTE = re.compile(r"[“\"”]")
 # Verbs that attribute words to someone: quotes for "what did X say", people for "what did he say?".
 SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
@@ -54,13 +60,6 @@ _TYPES = [
 def answer_type(question: str) -> str:
     """What kind of thing the question asks for."""
     return next((kind for pattern, kind in _TYPES if pattern.search(question)), AnswerType.OTHER)
-
-
-def is_heading(sentence: str) -> bool:
-    """Short Title Case lines ("Can Geneva Be Salvaged?") are section headings, not statements."""
-    words = sentence.split()
-    capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
-    return len(words) <= 12 and capitalised >= 0.7 * len(words)
 
 
 def is_fragment(sentence: str) -> bool:
@@ -95,6 +94,15 @@ class Sentence:
     text: str
     rank: int
     position: int
+    in_lede: bool = False  # among the first two sentences of its article
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """Dense signals, one value per candidate sentence."""
+
+    question: np.ndarray  # cosine similarity to the question
+    passages: np.ndarray  # mean cosine to the top passages, less the candidates' mean: how central it is
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,8 @@ class BriefWeights:
     answer_type: float = 0.3
     overlap: float = 0.5
     similarity: float = 1.0
+    centrality: float = 0.5
+    lede: float = 0.1
     passage_rank: float = 0.15
     position: float = 0.05
     max_words: int = 80
@@ -112,18 +122,27 @@ class BriefWeights:
     same_passage: float = 0.1
 
 
-def candidate_sentences(passages: Sequence[str], first_rank: int = 1) -> list[Sentence]:
+def candidate_sentences(passages: Sequence[Chunk], first_rank: int = 1) -> list[Sentence]:
     """Every sentence of the passages that could stand in a brief (no headings, no fragments)."""
     found = []
-    for offset, text in enumerate(passages):
-        for position, sentence in enumerate(split_sentences(text)):
+    for offset, chunk in enumerate(passages):
+        for position, sentence in enumerate(split_sentences(chunk.text)):
             if not is_heading(sentence) and not is_fragment(sentence):
-                found.append(Sentence(sentence.strip(), first_rank + offset, position))
+                lede = chunk.position == 0 and position < _LEDE_SENTENCES
+                found.append(Sentence(sentence.strip(), first_rank + offset, position, lede))
     return found
 
 
+def closeness(question: str, sentences: Sequence[Sentence], passages: Sequence[str], embed: Embed) -> Closeness:
+    """Embed the question, the candidates and the passages once; both dense signals come from that."""
+    vectors = embed([question, *(s.text for s in sentences), *passages])
+    candidates = vectors[1 : 1 + len(sentences)]
+    central = (candidates @ vectors[1 + len(sentences) :].T).mean(axis=1)
+    return Closeness(candidates @ vectors[0], central - central.mean())
+
+
 def score_sentences(question: str, sentences: Sequence[Sentence], idf: Callable[[str], float],
-                    similarity: np.ndarray, weights: BriefWeights = BriefWeights()) -> np.ndarray:
+                    dense: Closeness, weights: BriefWeights = BriefWeights()) -> np.ndarray:
     """One score per sentence; higher answers the question better."""
     kind = answer_type(question)
     terms = set(tokenize(question))
@@ -131,8 +150,9 @@ def score_sentences(question: str, sentences: Sequence[Sentence], idf: Callable[
     scores = np.empty(len(sentences), np.float32)
     for i, sentence in enumerate(sentences):
         overlap = sum(idf(t) for t in terms & set(tokenize(sentence.text))) / total
-        scores[i] = (weights.similarity * float(similarity[i]) + weights.overlap * overlap
-                     + weights.answer_type * _has_type(sentence.text, kind, question)
+        scores[i] = (weights.similarity * float(dense.question[i]) + weights.centrality * float(dense.passages[i])
+                     + weights.overlap * overlap + weights.answer_type * _has_type(sentence.text, kind, question)
+                     + weights.lede * sentence.in_lede
                      - weights.passage_rank * (sentence.rank - 1) - weights.position * min(sentence.position, 5))
     return scores
 

@@ -41,8 +41,8 @@ from index.vectors import STRUCTURES, choose_structure, load_index, new_index
 
 __all__ = ["Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "stored_format", "FORMAT_VERSION"]
 
-# 2: BM25 indexes each passage with its brief's title.
-FORMAT_VERSION = 2
+# 2: BM25 indexes each passage with its brief's title. 3: a section heading starts a passage.
+FORMAT_VERSION = 3
 _MANIFEST = "manifest.json"
 _META = "meta.sqlite"
 _KEEP_OLD_GENERATIONS = 1

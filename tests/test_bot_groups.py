@@ -81,7 +81,7 @@ async def test_stats_is_admin_only(bot_api: FakeBotApi, start_bot: Any) -> None:
         refused = shown(await ask_bot(bot_api, 1001, "/stats"))
         admin = shown(await ask_bot(bot_api, 7, "/stats"))
     assert refused == ADMIN_ONLY
-    assert admin.startswith("Bot status\nUptime: ") and "Briefs: 2" in admin and "Passages: 10" in admin
+    assert admin.startswith("Bot status\nUptime: ") and "Briefs: 2" in admin and "Passages: 12" in admin
 
 
 async def test_alert_commands_and_buttons_are_left_to_the_alerts_module(bot_api: FakeBotApi, start_bot: Any) -> None:

@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.brief import AnswerType, BriefWeights, answer_type, candidate_sentences, choose_brief, score_sentences
+from index.brief import (AnswerType, BriefWeights, Closeness, answer_type, candidate_sentences, choose_brief, closeness,
+                         score_sentences)
+from index.records import Chunk
 
 
 def _idf(term: str) -> float:
     return 1.0
 
 
+def _chunks(*texts: str) -> list[Chunk]:
+    """Passages from the middle of their articles (no lede)."""
+    return [Chunk(f"a{i}", 1, text) for i, text in enumerate(texts)]
+
+
+def _dense(question: np.ndarray) -> Closeness:
+    return Closeness(question.astype(np.float32), np.zeros(len(question), np.float32))
+
+
 def _best(question: str, passage: str) -> str:
-    sentences = candidate_sentences([passage])
-    similarity = np.zeros(len(sentences), np.float32)  # only the lexical and type signals decide here
-    chosen = choose_brief(sentences, score_sentences(question, sentences, _idf, similarity))
+    sentences = candidate_sentences(_chunks(passage))
+    flat = _dense(np.zeros(len(sentences)))  # only the lexical and type signals decide here
+    chosen = choose_brief(sentences, score_sentences(question, sentences, _idf, flat))
     return chosen[0].text
 
 
@@ -64,12 +75,32 @@ def test_a_brief_holds_no_heading_fragment_or_near_copy() -> None:
                 "The Geneva accord was widely seen as a step toward stabilizing the trade tensions. "
                 "Exports of dysprosium and terbium fell.\nSee more",
                 "Expedited export licences were promised in Geneva but never issued by Beijing."]
-    sentences = candidate_sentences(passages)
+    sentences = candidate_sentences(_chunks(*passages))
     texts = [s.text for s in sentences]
     assert "Can Geneva Be Salvaged?" not in texts and "See more" not in texts
-    similarity = np.linspace(0.9, 0.5, len(sentences)).astype(np.float32)
+    similarity = _dense(np.linspace(0.9, 0.5, len(sentences)))
     chosen = choose_brief(sentences, score_sentences("What happened with the Geneva accord?", sentences, _idf, similarity))
     chosen_texts = [c.text for c in chosen]
     assert 2 <= len(chosen) <= 4 and sum(len(t.split()) for t in chosen_texts) <= BriefWeights().max_words
     assert sum("widely seen as a step toward stabilizing" in t for t in chosen_texts) == 1  # no near-copy
     assert all(c.rank in (1, 2, 3) for c in chosen)
+
+
+def test_the_sentence_the_other_passages_agree_with_is_central() -> None:
+    passages = ["Shipments of magnets stalled at the border in June.", "Officials met in a hotel near the lake in June."]
+    sentences = candidate_sentences(_chunks(*passages))
+    axes = {"question": [1.0, 0.0, 0.0], "Shipments of magnets stalled at the border in June.": [0.6, 0.8, 0.0],
+            "Officials met in a hotel near the lake in June.": [0.6, 0.0, 0.8]}
+
+    def embed(texts: list[str]) -> np.ndarray:  # the candidates are passages themselves; the first is echoed twice
+        return np.array([axes.get(t, axes[passages[0]]) for t in ["question", *texts[1:-1], passages[0]]], np.float32)
+
+    dense = closeness("question", sentences, [passages[0], passages[0]], embed)
+    assert np.allclose(dense.question, [0.6, 0.6]) and dense.passages[0] > 0 > dense.passages[1]
+
+
+def test_the_lede_counts_only_at_the_start_of_an_article() -> None:
+    text = "First sentence of the story is here. Second sentence of the story is here. Third sentence of it is here."
+    opening, later = candidate_sentences([Chunk("a", 0, text), Chunk("b", 3, text)])[::3][:2], candidate_sentences([Chunk("b", 3, text)])
+    assert [s.in_lede for s in candidate_sentences([Chunk("a", 0, text)])] == [True, True, False]
+    assert not any(s.in_lede for s in later) and opening[0].in_lede

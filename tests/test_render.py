@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.render import (MAX_MESSAGE, QUOTE, VISIBLE_WORDS, citation_line, collapsed_words, esc, format_uptime,
+from bot.render import (MAX_MESSAGE, QUOTE, VISIBLE_WORDS, citation_line, collapsed_text, collapsed_words, esc, format_uptime,
                         inline_description, link, render_answer, render_context, render_corpus, render_inline,
                         render_latest, render_sources, render_stats, short_title, split_html, to_plain, utf16_len)
 from index.engine import CorpusStats, Engine
@@ -75,15 +75,20 @@ def briefed(answer: Answer, *sentences: tuple[str, int]) -> Answer:
     return dataclasses.replace(answer, brief=tuple(BriefSentence(text, rank) for text, rank in sentences))
 
 
+# Long enough that a collapsed quote shows none of the key sentence that follows it.
+LEAD_IN = ("Officials from both delegations spent the better part of two long days in closed rooms discussing the "
+           "terms, the timetable and the wording of a statement that neither side was ready to publish.")
+
+
 def three_passages() -> Answer:
     """Passages from two briefs: ranks 1 and 3 cite [1], rank 2 cites [2]."""
     second = Citation("a2", "U.S.-China Rare Earth Dispute: Meetings Without Movement", "REEx", None,
                       date(2025, 9, 23), "https://e.org/2", None)
-    passages = (passage("Geneva talks. China would expedite export licences & permits. Then nothing.",
+    passages = (passage(f"Geneva talks. {LEAD_IN} China would expedite export licences & permits. Then nothing.",
                         "China would expedite export licences & permits.", 1, chunk_id=1),
-                passage("Meetings went on. Shipments of <magnets> stayed stalled.", "Shipments of <magnets> stayed stalled.",
+                passage(f"Meetings went on. {LEAD_IN} Shipments of <magnets> stayed stalled.", "Shipments of <magnets> stayed stalled.",
                         2, second, chunk_id=2),
-                passage("Prices rose. Terbium is up 20%.", "Terbium is up 20%.", 3, chunk_id=3))
+                passage(f"Prices rose. {LEAD_IN} Terbium is up 20%.", "Terbium is up 20%.", 3, chunk_id=3))
     return Answer("What happened with Geneva?", "What happened with Geneva?", passages,
                   citations=(citation(), second))
 
@@ -187,7 +192,7 @@ def test_answer_opens_with_the_cited_brief_then_expandable_quotes_then_compact_s
     [message] = render_answer(answer)
     assert message.startswith("China would expedite export licences &amp; permits. [1] "
                               "Shipments of &lt;magnets&gt; stayed stalled. [2]\n\n" + QUOTE)
-    assert (f"{QUOTE}2. Meetings went on. <b>Shipments of &lt;magnets&gt; stayed stalled.</b> [2]</blockquote>"
+    assert (f"{QUOTE}2. Meetings went on. {LEAD_IN} <b>Shipments of &lt;magnets&gt; stayed stalled.</b> [2]</blockquote>"
             in message)
     [shown] = valid([message])
     _, entities = parse_telegram_html_entities(message)
@@ -207,6 +212,16 @@ def test_brief_follows_the_engine_order_and_leaves_out_sentences_without_their_p
     shown = valid(render_answer(answer))[0]
     assert shown.startswith("Terbium is up 20%. [1] Shipments of <magnets> stayed stalled. [2]\n\n1. ")
     assert "not shown" not in shown
+
+
+def test_the_brief_skips_what_the_collapsed_quotes_already_show() -> None:
+    shown_below = "The Geneva accord was widely seen as a step."
+    answer = briefed(three_passages(), (shown_below, 1), ("Terbium is up 20%.", 3))
+    answer = dataclasses.replace(answer, passages=(passage(f"{shown_below} {LEAD_IN}", shown_below, 1, chunk_id=1),
+                                                   *answer.passages[1:]))
+    assert valid(render_answer(answer))[0].startswith("Terbium is up 20%. [1]\n\n1. The Geneva accord")
+    only = briefed(answer, (shown_below, 1))  # a brief that is all on show still opens the reply
+    assert valid(render_answer(only))[0].startswith(f"{shown_below} [1]\n\n1. {shown_below}")
 
 
 def test_without_a_brief_the_passages_keep_their_layout() -> None:
@@ -235,11 +250,14 @@ def test_a_realistic_three_passage_answer_shows_at_most_120_words_before_expandi
     valid(messages)
     assert len(answer.passages) == 3 and len(messages) == 1
     assert 90 <= visible_words(messages) <= VISIBLE_WORDS
-    brief = to_plain(messages[0].split(QUOTE)[0])
+    brief, *quoted = to_plain(messages[0]).split("\n\n")
+    previews = " ".join(collapsed_text(q) for q in quoted[:3])
+    unseen = [s for s in GENEVA_BRIEF if s not in previews]  # the collapsed quotes show the others already
     shown = [s for s in GENEVA_BRIEF if s in brief]
-    assert shown == list(GENEVA_BRIEF[: len(shown)]) and len(shown) >= 1  # whole sentences, the best first
+    assert 1 <= len(unseen) < len(GENEVA_BRIEF) and shown == unseen[: len(shown)] and shown  # whole, the best first
     # The sentences left out are what the budget could not hold; a brief that fits is shown whole.
-    assert visible_words(messages) + sum(len(s.split()) + 1 for s in GENEVA_BRIEF[len(shown):]) > VISIBLE_WORDS
+    left_out = unseen[len(shown):]
+    assert not left_out or visible_words(messages) + len(left_out[0].split()) + 1 > VISIBLE_WORDS
     short = render_answer(briefed(answer, *zip(GENEVA_BRIEF[:1], ranks)))[0]
     assert short.startswith(f"{GENEVA_BRIEF[0]} [1]\n\n{QUOTE}")
 
@@ -292,7 +310,7 @@ def test_plain_text_fallback_of_a_briefed_answer_reads_well() -> None:
     answer = briefed(three_passages(), ("China would expedite export licences & permits.", 1))
     plain = to_plain(render_answer(answer)[0])
     assert plain.startswith("China would expedite export licences & permits. [1]\n\n1. Geneva talks.")
-    assert "\n\n2. Meetings went on. Shipments of <magnets> stayed stalled. [2]\n\n3. " in plain
+    assert f"\n\n2. Meetings went on. {LEAD_IN} Shipments of <magnets> stayed stalled. [2]\n\n3. " in plain
     assert "blockquote" not in plain and "&amp;" not in plain and plain.endswith("REEx, 2025-09-23")
 
 
