@@ -218,11 +218,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, update.effective_chat.id, text)  # type: ignore[union-attr]
 
 
-HELP = ("<b>Ask a question</b> in plain words and I reply with passages from the briefs (key sentence in "
-        "bold) and their sources. Buttons: <i>More</i> (next passages), <i>Sources</i> (full citations), "
-        "and one per brief for the surrounding text. Reply to one of my answers to follow up on it.\n\n"
+HELP = ("<b>Ask a question</b> in plain words. I reply with a short brief: a few sentences from the briefs, each "
+        "with its source number [n]. Below it, the passages they come from as folded quotes (tap one to read it, "
+        "key sentence in bold), then the sources. Buttons: <i>More</i> (next passages), <i>Sources</i> (full "
+        "citations), and one per brief for the surrounding text. Follow-ups work without repeating yourself "
+        "(“what did he say?”, “and terbium?”, “more”), or reply to one of my answers.\n\n"
         "/ask &lt;question&gt; — ask (needed in groups, or mention me)\n/latest — the newest briefs\n"
-        "/sources — what the corpus holds\n/reset — forget our conversation\n/help — this text")
+        "/sources — what the corpus holds\n/reset — forget our conversation\n/help — this text\n"
+        "When alerts are on: /subscribe &lt;topic&gt;, /subscriptions, /unsubscribe, /digest")
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -175,7 +175,7 @@ async def test_commands(bot_api: FakeBotApi, start_bot: Any) -> None:
         usage = shown(await ask_bot(bot_api, 1001, "/ask"))
         unknown = shown(await ask_bot(bot_api, 1001, "/frobnicate now"))
     assert all(q in start for q in EXAMPLES)
-    assert "/ask <question>" in help_text and "/reset" in help_text
+    assert "/ask <question>" in help_text and "/reset" in help_text and "folded quotes" in help_text
     assert latest.startswith("Latest briefs\n• ") and latest.count("• ") == 2
     assert "2 brief(s), 12 passage(s)" in corpus and "Rare Earth Exchanges" in corpus
     assert GENEVA_CITED in ask
