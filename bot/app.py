@@ -79,7 +79,7 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
         application.add_handler(CommandHandler(name, callback, filters=_NEW))
     alert_service = alerts.install(application, engine, config)
     publisher = Publisher(engine, config.data_dir / "articles" / "telegram", Sources.of(config.source_channels),
-                          alert_service)
+                          alert_service, private_links=config.publish_private_links)
     publish_handlers.install(application, publisher, config)  # before questions: documents and links are not
     text = _NEW & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, handlers.private_text))

@@ -65,6 +65,8 @@ class BotConfig(EngineConfig):
     alert_burst: int = Field(5, alias="BRIEFBOT_ALERT_BURST", ge=1)
     # Channels whose posts become briefs: ids (-100…) or @usernames; the bot must be an admin there.
     source_channels: Annotated[list[int | str], NoDecode] = Field(default_factory=list, alias="BRIEFBOT_SOURCE_CHANNELS")
+    # Published links may lead to loopback or private-network addresses (an intranet publisher; tests).
+    publish_private_links: bool = Field(False, alias="BRIEFBOT_PUBLISH_PRIVATE_LINKS")
     # Webhook mode (instead of long polling) when set: the public HTTPS URL the reverse proxy serves.
     webhook_url: str | None = Field(None, alias="BRIEFBOT_WEBHOOK_URL")
     webhook_listen: str = Field("127.0.0.1:8080", alias="BRIEFBOT_WEBHOOK_LISTEN")

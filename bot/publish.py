@@ -18,8 +18,10 @@ write takes. New briefs are announced to the alerts at once.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import re
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -27,9 +29,10 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.inbox import unique_destination
 from index.engine import Engine
@@ -38,13 +41,14 @@ from index.parse import SUPPORTED_SUFFIXES, derive_title
 
 __all__ = ["Attachment", "Post", "Brief", "Outcome", "Publisher", "AlertQueue", "Sources", "NotPublished", "Download",
            "DOWNLOAD_LIMIT", "single_link", "title_and_body", "document_problem", "safe_file_name", "removal_keys",
-           "fetch"]
+           "fetch", "MAX_REDIRECTS"]
 
 # Telegram's Bot API hands bots files up to 20 MB (getFile); bigger ones are refused before any attempt.
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 LINK_POST_MAX_WORDS = 12  # words besides the URL for a post to count as "just a link"
 TITLE_MAX_CHARS = 200
 FETCH_TIMEOUT_SECONDS = 20.0
+MAX_REDIRECTS = 5
 _USER_AGENT = "briefbot/0.1 (+link publisher)"
 _SUFFIX_BY_TYPE = {"text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt",
                    "text/markdown": ".md", "application/json": ".json", "application/pdf": ".pdf"}
@@ -229,8 +233,9 @@ class Publisher:
     """Turns posts, uploads and links into briefs through the engine (on its own writer thread) and tells the alerts."""
 
     def __init__(self, engine: Engine, folder: Path, sources: Sources, alerts: AlertQueue | None = None,
-                 supported: frozenset[str] = SUPPORTED_SUFFIXES) -> None:
+                 supported: frozenset[str] = SUPPORTED_SUFFIXES, private_links: bool = False) -> None:
         self._engine = engine
+        self._private_links = private_links  # links may lead into the bot's own network (BRIEFBOT_PUBLISH_PRIVATE_LINKS)
         self._folder = folder
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="publish")
         self.sources = sources
@@ -273,7 +278,7 @@ class Publisher:
     async def link(self, url: str) -> Outcome:
         """An operator's link: the page is fetched and ingested like a saved page."""
         try:
-            body, suffix = await fetch(url)
+            body, suffix = await fetch(url, private_ok=self._private_links)
         except NotPublished as refusal:
             return Outcome(rejected=(refusal.reason,))
         host = re.sub(r"[^\w.-]+", "_", urlsplit(url).hostname or "page")
@@ -298,7 +303,7 @@ class Publisher:
             return await _download_to(self._folder / (stem + Path(post.attachment.name).suffix.lower()), download)
         url = single_link(post.text, post.links)
         if url:
-            body, suffix = await fetch(url)
+            body, suffix = await fetch(url, private_ok=self._private_links)
             return _write(self._folder / (stem + suffix), body)
         if not post.text.strip():
             return None
@@ -314,23 +319,75 @@ class Publisher:
         return outcome
 
 
-async def fetch(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> tuple[bytes, str]:
-    """A linked document (≤ DOWNLOAD_LIMIT) and the file suffix its content type calls for."""
+async def fetch(url: str, timeout: float = FETCH_TIMEOUT_SECONDS, private_ok: bool = False) -> tuple[bytes, str]:
+    """A linked document (≤ DOWNLOAD_LIMIT) and the file suffix its content type calls for.
+
+    Unless `private_ok`, every hop (the link and each redirect) must lead to a public internet address:
+    a post must not make the bot read its own host, its network or a cloud metadata service.
+    """
+    resolver = None if private_ok else _PublicResolver()
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout),
-                                         headers={"User-Agent": _USER_AGENT}) as session:
-            async with session.get(url) as response:
-                if response.status >= 400:
-                    raise NotPublished(f"the link answered HTTP {response.status}")
-                suffix = _SUFFIX_BY_TYPE.get(response.content_type)
-                if suffix is None:
-                    raise NotPublished(f"the link leads to {response.content_type or 'something'}, not a page or a document")
-                body = await response.content.read(DOWNLOAD_LIMIT + 1)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), headers={"User-Agent": _USER_AGENT},
+                                         connector=aiohttp.TCPConnector(resolver=resolver)) as session:
+            for _ in range(MAX_REDIRECTS + 1):
+                if not private_ok:
+                    _refuse_private_literal(url)
+                async with session.get(url, allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    return await _document(response)
+            raise NotPublished(f"the link redirects more than {MAX_REDIRECTS} times")
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         raise NotPublished(f"cannot fetch the link ({type(error).__name__})") from error
+
+
+async def _document(response: aiohttp.ClientResponse) -> tuple[bytes, str]:
+    if response.status >= 400:
+        raise NotPublished(f"the link answered HTTP {response.status}")
+    suffix = _SUFFIX_BY_TYPE.get(response.content_type)
+    if suffix is None:
+        raise NotPublished(f"the link leads to {response.content_type or 'something'}, not a page or a document")
+    body = await response.content.read(DOWNLOAD_LIMIT + 1)
     if len(body) > DOWNLOAD_LIMIT:
         raise NotPublished(f"the linked document is over {DOWNLOAD_LIMIT // 2**20} MB")
     return body, suffix
+
+
+def _private(address: str) -> bool:
+    """Loopback, private, link-local (cloud metadata), reserved: anything not on the public internet."""
+    return not ipaddress.ip_address(address.split("%", 1)[0]).is_global
+
+
+def _refuse_private_literal(url: str) -> None:
+    """aiohttp connects to an IP-address host without asking the resolver, so those are checked here."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise NotPublished(f"the link is not http(s): {parts.scheme or 'no scheme'}")
+    host = parts.hostname or ""
+    try:
+        literal = _private(host)
+    except ValueError:
+        return  # a name: _PublicResolver checks what it resolves to, at connect time
+    if literal:
+        raise NotPublished(f"the link points into a private network ({host}); only public addresses are fetched")
+
+
+class _PublicResolver(AbstractResolver):
+    """aiohttp's resolver, keeping only public addresses: the check and the connection use the same answer."""
+
+    def __init__(self) -> None:
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        found = await self._resolver.resolve(host, port, family)
+        public = [r for r in found if not _private(r["host"])]
+        if not public:
+            raise NotPublished(f"the link points into a private network ({host}); only public addresses are fetched")
+        return public
+
+    async def close(self) -> None:
+        await self._resolver.close()
 
 
 def _keep_if_changed(outcome: Outcome, upload: Path) -> Outcome:

@@ -13,16 +13,19 @@ from typing import Any
 
 import pytest
 
+from aiohttp import web
+
+from bot import publish
 from bot.alerts import install
-from bot.publish import (DOWNLOAD_LIMIT, Attachment, Post, document_problem, removal_keys, safe_file_name, single_link,
-                         title_and_body)
+from bot.publish import (DOWNLOAD_LIMIT, MAX_REDIRECTS, Attachment, NotPublished, Post, document_problem, fetch, removal_keys,
+                         safe_file_name, single_link, title_and_body)
 from bot.publish_handlers import DOCUMENTS_REFUSED, REMOVE_ADMIN_ONLY
 from index.engine import Engine
 from index.parse import SUPPORTED_SUFFIXES
 from index.store import current_folder
 from tests.conftest import ask_bot
 from tests.fakebotapi import FakeBotApi, utf16_len
-from tests.pages import ARTICLE_PAGE, ARTICLE_TITLE, page_server
+from tests.pages import ARTICLE_PAGE, ARTICLE_TITLE, local_server, page_server
 from tests.test_alerts import FAST, alerts_to, make_config, until
 
 ADMIN = 7
@@ -115,7 +118,7 @@ async def test_channel_link_photo_and_document_posts(bot_api: FakeBotApi, start_
     fake, engine = bot_api, hash_engine_factory()
     fake.channel(CHANNEL, "Metals Desk")  # private: links are t.me/c/…
     async with page_server({"/hafnium": ("text/html", ARTICLE_PAGE.encode())}) as site:
-        async with start_bot(engine, BRIEFBOT_SOURCE_CHANNELS=str(CHANNEL)):
+        async with start_bot(engine, BRIEFBOT_SOURCE_CHANNELS=str(CHANNEL), BRIEFBOT_PUBLISH_PRIVATE_LINKS="true"):
             link_post = fake.channel_post(CHANNEL, f"Worth a read: {site}/hafnium")
             photo = fake.channel_post(CHANNEL, caption="Terbium magnets shipped from Vietnam to Germany this week, "
                                       "the exporter said, ending a month of delays at the port.", photo=True)
@@ -189,7 +192,10 @@ async def test_admin_link_is_published_a_non_admins_link_is_a_question(
         bot_api: FakeBotApi, start_bot: Any, hash_engine_factory: Callable[..., Engine]) -> None:
     fake, engine = bot_api, hash_engine_factory()
     async with page_server({"/hafnium": ("text/html", ARTICLE_PAGE.encode()), "/pic": ("image/png", b"\x89PNG")}) as site:
-        async with start_bot(engine, BRIEFBOT_ADMIN_IDS=str(ADMIN)):
+        async with start_bot(engine, BRIEFBOT_ADMIN_IDS=str(ADMIN)):  # by default only public addresses are fetched
+            refused = (await say(fake, ADMIN, f"{site}/hafnium")).result["text"]
+        assert "Not added" in refused and "private network (127.0.0.1)" in refused and article_count(engine) == 2
+        async with start_bot(engine, BRIEFBOT_ADMIN_IDS=str(ADMIN), BRIEFBOT_PUBLISH_PRIVATE_LINKS="true"):
             question = await say(fake, 9, f"{site}/hafnium")
             assert "Added" not in question.result["text"] and article_count(engine) == 2
             added = (await say(fake, ADMIN, f"{site}/hafnium")).result["text"]
@@ -300,3 +306,38 @@ async def test_pdf_documents_from_operators_and_channels(bot_api: FakeBotApi, st
         await until(lambda: engine.article(brief_id) is not None, 15)
     brief = engine.article(brief_id)
     assert brief and brief.title == TITLE and brief.url == f"https://t.me/MetalsDesk/{post['channel_post']['message_id']}"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/a", "http://10.1.2.3/a", "http://169.254.169.254/latest/meta-data/",
+                                 "http://[::1]:8080/a", "http://localhost:9/a", "http://0.0.0.0/a"])
+async def test_links_into_private_networks_are_not_fetched(url: str) -> None:
+    with pytest.raises(NotPublished, match="private network"):
+        await fetch(url, timeout=5)
+
+
+async def test_redirects_are_followed_a_few_times_and_each_hop_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {"/hafnium": ("text/html", ARTICLE_PAGE.encode())}
+
+    async def moved(request: web.Request) -> web.Response:
+        hops = int(request.match_info["n"])
+        raise web.HTTPFound("/hafnium" if hops == 0 else f"/moved/{hops - 1}")
+
+    async def metadata(request: web.Request) -> web.Response:
+        raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
+
+    async with local_server({"/moved/{n}": moved, "/to-metadata": metadata, "/hafnium": _serve(pages)}) as site:
+        body, suffix = await fetch(f"{site}/moved/2", private_ok=True)
+        assert suffix == ".html" and ARTICLE_TITLE.encode() in body
+        with pytest.raises(NotPublished, match="redirects more than"):
+            await fetch(f"{site}/moved/{MAX_REDIRECTS}", private_ok=True)
+        checked = publish._private
+        monkeypatch.setattr(publish, "_private", lambda address: address != "127.0.0.1" and checked(address))
+        with pytest.raises(NotPublished, match=r"private network \(169\.254\.169\.254\)"):  # the local site passes as public
+            await fetch(f"{site}/to-metadata")
+
+
+def _serve(pages: dict[str, tuple[str, bytes]]) -> Any:
+    async def serve(request: web.Request) -> web.Response:
+        kind, body = pages[request.path]
+        return web.Response(body=body, content_type=kind)
+    return serve

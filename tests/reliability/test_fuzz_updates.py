@@ -56,7 +56,8 @@ async def test_fuzzed_updates(bot_api: FakeBotApi, start_bot: Any, monkeypatch: 
     with caplog.at_level(logging.WARNING):
         async with page_server(pages) as site, start_bot(
                 BRIEFBOT_ADMIN_IDS=",".join(map(str, [7, *admins])),
-                BRIEFBOT_SOURCE_CHANNELS=",".join(map(str, SOURCE_CHANNELS))) as app:
+                BRIEFBOT_SOURCE_CHANNELS=",".join(map(str, SOURCE_CHANNELS)),
+                BRIEFBOT_PUBLISH_PRIVATE_LINKS="true") as app:  # the fuzzer's link posts lead to the local site
             fuzzer = UpdateFuzzer(bot_api, SEED, admins, site)
             await ask_bot(bot_api, 7, "What happened with Geneva?")  # warm and give the fuzzer buttons to press
             pushed = 0
