@@ -41,7 +41,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(ROOT))
 from bench.corpora import WIKINEWS  # noqa: E402
 from index.chunk import chunk_article  # noqa: E402
-from index.embed import DEFAULT_MODEL_ID, load_embedder, load_exported_embedder  # noqa: E402
+from index.embed import DEFAULT_MODEL_ID, load_embedder  # noqa: E402
+from index.onnx_embed import load_exported_embedder  # noqa: E402
 from index.ingest import embed_chunks, ingest_paths  # noqa: E402
 from index.parse import parse_file  # noqa: E402
 from index.precision import BFLOAT16, FLOAT32, native_bf16  # noqa: E402

@@ -20,7 +20,8 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler,
                           MessageHandler, TypeHandler, filters)
 
-from bot import alerts, handlers, publish_handlers
+from bot import alert_handlers, handlers, publish_handlers
+from bot.alert_render import CALLBACK_PREFIX
 from bot.answers import AnswerStore
 from bot.config import BotConfig
 from bot.conversations import ConversationStore
@@ -41,7 +42,7 @@ COMMANDS = [
     BotCommand("help", "How to ask, and the commands"),
     BotCommand("start", "What this bot does"),
 ]
-# The alerts' commands (bot/alerts.py registers them) belong in the menu too.
+# The alerts' commands (bot/alert_handlers.py registers them) belong in the menu too.
 ALERT_COMMANDS = [
     BotCommand("subscribe", "Get alerts for a topic: /subscribe rare earths"),
     BotCommand("subscriptions", "Your alert topics"),
@@ -77,7 +78,7 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
                            ("latest", handlers.latest), ("sources", handlers.sources), ("reset", handlers.reset),
                            ("stats", handlers.stats)):
         application.add_handler(CommandHandler(name, callback, filters=_NEW))
-    alert_service = alerts.install(application, engine, config)
+    alert_service = alert_handlers.install(application, engine, config)
     publisher = Publisher(engine, config.data_dir / "articles" / "telegram", Sources.of(config.source_channels),
                           alert_service, private_links=config.publish_private_links)
     publish_handlers.install(application, publisher, config)  # before questions: documents and links are not
@@ -87,7 +88,7 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & _NEW & ~filters.TEXT & ~filters.CAPTION
                                            & ~filters.StatusUpdate.ALL, handlers.private_other))
     # Everything but the alerts' own buttons, so tampered data such as "alert::ask::…" is still answered.
-    application.add_handler(CallbackQueryHandler(handlers.button, pattern=rf"^(?!{re.escape(alerts.CALLBACK_PREFIX)})"))
+    application.add_handler(CallbackQueryHandler(handlers.button, pattern=rf"^(?!{re.escape(CALLBACK_PREFIX)})"))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     # Group 1: runs after the alerts' commands had their chance in group 0; skips claimed commands.
     application.add_handler(MessageHandler(_NEW & filters.COMMAND, handlers.unknown_command), group=1)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from index.errors import BriefbotError, ModelUnavailableError
+from index.errors import ModelUnavailableError
 from index.precision import BFLOAT16, FLOAT32, resolve_precision
 
 # torch and sentence_transformers are imported only when a PyTorch model is loaded: once a data dir
@@ -20,7 +19,7 @@ from index.precision import BFLOAT16, FLOAT32, resolve_precision
 
 __all__ = [
     "Embedder", "SentenceTransformerEmbedder", "HashEmbedder", "default_model_path", "load_embedder", "model_id_for",
-    "model_path_for", "load_exported_embedder", "DEFAULT_MODEL_ID", "unit_rows",
+    "model_path_for", "DEFAULT_MODEL_ID", "unit_rows",
 ]
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
@@ -137,30 +136,3 @@ def model_id_for(model: str | None) -> str:
     if model == "hash":
         return HashEmbedder().model_id
     return DEFAULT_MODEL_ID if model is None else Path(model).expanduser().name
-
-
-def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder],
-                           backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1) -> Embedder:
-    """The verified ONNX export run by OpenVINO (no torch import) when possible, else `fallback()`.
-
-    `backend` (BRIEFBOT_EMBED_BACKEND) = auto | openvino | torch. With auto/openvino a missing export is
-    made now (once per data dir, ~10 s, needs torch) and cached under <data_dir>/models/; a refused
-    export is not retried until the model's weights change. Queries use float32 on one thread;
-    ingest uses the resolved precision on every core.
-    """
-    from index.onnx_embed import cached_onnx_embedder, export_onnx, export_refused
-
-    if backend not in ("auto", "openvino", "torch"):
-        raise BriefbotError(f"BRIEFBOT_EMBED_BACKEND={backend!r} is not one of auto, openvino, torch")
-    if model == "hash" or backend == "torch":
-        return fallback()
-    model_id, path = model_id_for(model), model_path_for(model)
-    found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
-    if found is not None:
-        return found
-    if not export_refused(data_dir, model_id, path):
-        accepted, message = export_onnx(data_dir, model_id, path)
-        if not accepted:
-            logging.getLogger("briefbot").warning(message)
-        found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
-    return found if found is not None else fallback()

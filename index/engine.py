@@ -12,8 +12,9 @@ from pathlib import Path
 
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, people_in, resolve
-from index.embed import Embedder, load_embedder, load_exported_embedder, model_id_for
+from index.embed import Embedder, load_embedder, model_id_for
 from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
+from index.onnx_embed import load_exported_embedder
 from index.precision import resolve_precision
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
@@ -51,7 +52,7 @@ class Engine:
         # An injected embedder serves queries too; a configured model queries through ONNX when it can.
         self._query_embedder: Embedder | None = embedder
         self.precision = precision  # auto | fp32 | bf16 (index.precision)
-        self.backend = backend  # auto | openvino | torch (index.embed.load_exported_embedder)
+        self.backend = backend  # auto | openvino | torch (index.onnx_embed.load_exported_embedder)
         self.settings = settings or RetrievalSettings()
         self.today = today
         self._retriever: Retriever | None = None

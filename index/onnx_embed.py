@@ -17,18 +17,21 @@ library with the model's own tokenizer.json, so nothing here imports torch.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, model_path_for
+from index.errors import BriefbotError
 from index.precision import BFLOAT16, FLOAT32, native_bf16
 
-__all__ = ["OnnxEmbedder", "export_onnx", "cached_onnx_embedder", "onnx_folder", "VERIFY_SAMPLE", "MIN_COSINE",
+__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "cached_onnx_embedder", "onnx_folder", "VERIFY_SAMPLE", "MIN_COSINE",
            "MIN_COSINE_BF16", "export_refused"]
 
 MIN_COSINE = 0.999
@@ -163,8 +166,6 @@ def export_onnx(data_dir: Path, model_id: str, model_path: Path, reference: obje
     `reference` may be an already loaded fp32 SentenceTransformerEmbedder; a bf16 one is not used
     (the export must match the fp32 model), a fresh fp32 copy is loaded instead.
     """
-    from index.embed import SentenceTransformerEmbedder
-
     if not isinstance(reference, SentenceTransformerEmbedder) or reference.precision != FLOAT32:
         reference = SentenceTransformerEmbedder(model_path, model_id, FLOAT32)
     folder = onnx_folder(data_dir, model_id)
@@ -246,3 +247,27 @@ def _export(reference: object, model_path: Path, target: Path) -> dict[str, obje
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
 
+
+def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder],
+                           backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1) -> Embedder:
+    """The verified ONNX export run by OpenVINO (no torch import) when possible, else `fallback()`.
+
+    `backend` (BRIEFBOT_EMBED_BACKEND) = auto | openvino | torch. With auto/openvino a missing export is
+    made now (once per data dir, ~10 s, needs torch) and cached under <data_dir>/models/; a refused
+    export is not retried until the model's weights change. Queries use float32 on one thread;
+    ingest uses the resolved precision on every core.
+    """
+    if backend not in ("auto", "openvino", "torch"):
+        raise BriefbotError(f"BRIEFBOT_EMBED_BACKEND={backend!r} is not one of auto, openvino, torch")
+    if model == "hash" or backend == "torch":
+        return fallback()
+    model_id, path = model_id_for(model), model_path_for(model)
+    found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
+    if found is not None:
+        return found
+    if not export_refused(data_dir, model_id, path):
+        accepted, message = export_onnx(data_dir, model_id, path)
+        if not accepted:
+            logging.getLogger("briefbot").warning(message)
+        found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
+    return found if found is not None else fallback()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts import CALLBACK_PREFIX, AlertService, install
+from bot.alert_handlers import install
+from bot.alert_render import CALLBACK_PREFIX
+from bot.alerts import AlertService
 from bot.config import BotConfig
 from bot.conversations import ConversationStore, conversation_key
 from bot.outbox import Pacing

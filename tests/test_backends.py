@@ -24,11 +24,11 @@ import pytest
 
 from index import onnx_embed, vectors
 from index.chunk import split_sentences
-from index.embed import Embedder, HashEmbedder, SentenceTransformerEmbedder, default_model_path, load_exported_embedder
+from index.embed import Embedder, HashEmbedder, SentenceTransformerEmbedder, default_model_path
 from index.engine import Engine
 from index.errors import BriefbotError, IndexMismatchError
 from index.ingest import embed_chunks, embedding_text, ingest_paths, restructure
-from index.onnx_embed import OnnxEmbedder, cached_onnx_embedder, export_onnx, onnx_folder
+from index.onnx_embed import OnnxEmbedder, cached_onnx_embedder, export_onnx, load_exported_embedder, onnx_folder
 from index.precision import BFLOAT16, FLOAT32, native_bf16, resolve_precision
 from index.store import Snapshot, current_folder
 from index.vectors import FLAT, HNSW, BruteForceIndex, FaissFlatIndex, FaissHNSWIndex, SOURCE_FILE

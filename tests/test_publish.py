@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from bot import publish
-from bot.alerts import install
+from bot.alert_handlers import install
 from bot.publish import (DOWNLOAD_LIMIT, MAX_REDIRECTS, Attachment, NotPublished, Post, document_problem, fetch, removal_keys,
                          safe_file_name, single_link, title_and_body)
 from bot.publish_handlers import DOCUMENTS_REFUSED, REMOVE_ADMIN_ONLY

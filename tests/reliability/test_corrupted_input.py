@@ -5,7 +5,6 @@ through the bot's inbox (bad files moved to rejected/ with a .reason note)."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 from collections.abc import Callable

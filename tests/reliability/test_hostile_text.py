@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.alerts import brief_info, render_alert, render_collection
+from bot.alert_render import brief_info, render_alert, render_collection
 from bot.render import (render_answer, render_context, render_corpus, render_inline, render_latest, render_sources,
                         split_html)
 from bot.subscriptions import AlertStore

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from bot.subscriptions import AlertStore
 from index.embed import HashEmbedder

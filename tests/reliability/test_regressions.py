@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from telegram.error import RetryAfter
 
-from bot.alerts import brief_info, render_alert, render_collection
+from bot.alert_render import brief_info, render_alert, render_collection
 from bot.app import FloodSafeRateLimiter
 from bot.topics import NewBrief
 from index.errors import RejectedInput
