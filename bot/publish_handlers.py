@@ -92,7 +92,18 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     file_id = post.attachment.file_id if post.attachment else ""
     outcome = await publisher.post(post, _download(context.bot, file_id))
     log.info("channel %s post %s: %s", chat.id, message.message_id, _summary(outcome))
+    if outcome.rejected and not outcome.changed:
+        await _tell_operators(context.bot, services(context).config, render_outcome(outcome, post.link))
     raise ApplicationHandlerStop  # handled: nothing else answers in a channel
+
+
+async def _tell_operators(bot: Bot, config: BotConfig, text: str) -> None:
+    """A channel shows a publisher nothing, so the operators learn why a post did not become a brief."""
+    for admin in config.admin_ids:
+        try:
+            await send_html(bot, admin, text)
+        except TelegramError as error:  # an operator who never opened a chat with the bot, or blocked it
+            log.warning("could not tell operator %s about a rejected post: %s", admin, error)
 
 
 async def private_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -113,6 +113,19 @@ async def test_channel_post_is_alerted_once_answered_with_its_link_and_edits_rep
     assert alerts_to(fake, 203) == []  # off topic
 
 
+async def test_a_rejected_channel_post_is_reported_to_the_operators(bot_api: FakeBotApi, start_bot: Any,
+                                                                    hash_engine_factory: Callable[..., Engine]) -> None:
+    fake, engine = bot_api, hash_engine_factory()
+    fake.channel(CHANNEL, "Metals Desk")
+    async with start_bot(engine, BRIEFBOT_SOURCE_CHANNELS=str(CHANNEL), BRIEFBOT_ADMIN_IDS=f"{ADMIN + 1},{ADMIN}"):
+        fake.block_chat(ADMIN + 1)  # one operator cannot be reached: the others still hear of it
+        post = fake.channel_post(CHANNEL, "Worth a read: http://10.0.0.7/hafnium")
+        report = await fake.wait_for_request("sendMessage", lambda r: r.params.get("chat_id") == ADMIN)
+    link = f"https://t.me/c/1500000001/{post['channel_post']['message_id']}"
+    assert report.result["text"].startswith(f"❌ Not added: {link}") and "private network (10.0.0.7)" in report.result["text"]
+    assert article_count(engine) == 2
+
+
 async def test_channel_link_photo_and_document_posts(bot_api: FakeBotApi, start_bot: Any,
                                                      hash_engine_factory: Callable[..., Engine]) -> None:
     fake, engine = bot_api, hash_engine_factory()
