@@ -96,8 +96,8 @@ class AlertService:
         return self.store.audience(article_ids)
 
     async def withdraw(self, article_ids: Sequence[str]) -> int:
-        """Removed briefs: cancel their alerts not yet sent (and those held for a digest); how many."""
-        return await asyncio.to_thread(self.store.withdraw, article_ids)
+        """Removed briefs leave every alert, burst and digest not yet sent; how many deliveries."""
+        return await asyncio.to_thread(self.store.withdraw, article_ids, _rerender)
 
     def _open_snapshot(self) -> Any:
         from index.errors import IndexMissingError
@@ -196,7 +196,7 @@ class AlertService:
                                f"({','.join('?' * len(fresh))})", (chat_id, *[i["id"] for i in fresh]))
                     stats["held_for_digest"] += len(fresh)
                     continue
-                self._queue_messages(db, chat_id, fresh, f"{len(fresh)} new briefs", now)
+                self._queue_messages(db, chat_id, fresh, _burst_heading(len(fresh)), now)
                 stats["alerts"] += len(fresh)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hwm', ?)", (str(max(b.seq for b in briefs)),))
         return {"new_briefs": len(briefs), "chats": len(per_chat), **stats}
@@ -240,7 +240,7 @@ class AlertService:
             infos = [json.loads(r[0]) for r in rows]
             if infos:
                 if single or len(infos) > 1:
-                    text, markup = render_collection(infos, f"{heading} — {len(infos)} new brief{'s' * (len(infos) > 1)}")
+                    text, markup = render_collection(infos, _digest_heading(heading, len(infos)))
                     row_id = AlertStore.add_outbox(db, chat_id, "digest", text, markup)
                     db.execute("UPDATE deliveries SET state = 'queued', outbox_id = ? WHERE chat_id = ? AND state = 'digest'",
                                (row_id, chat_id))
@@ -269,3 +269,18 @@ class AlertService:
         if self.sender_task is None or self.sender_task.done():
             self.sender_task = application.create_task(self.sender.run(lambda: application.running),
                                                        name="alerts-outbox")
+
+
+def _burst_heading(count: int) -> str:
+    return f"{count} new briefs"
+
+
+def _digest_heading(heading: str, count: int) -> str:
+    return f"{heading} — {count} new brief{'s' * (count > 1)}"
+
+
+def _rerender(kind: str, infos: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
+    """A burst or digest not yet sent, without the briefs removed from it (a single alert is cancelled instead)."""
+    if kind == "alert":
+        return render_alert(infos[0])
+    return render_collection(infos, _burst_heading(len(infos)) if kind == "burst" else _digest_heading("Your digest", len(infos)))

@@ -21,14 +21,19 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["AlertStore", "Subscription", "ChatSettings", "OutboxRow", "FeedState", "normalize_topic"]
+__all__ = ["AlertStore", "Subscription", "ChatSettings", "OutboxRow", "FeedState", "Rerender", "normalize_topic"]
+
+# (outbox kind, the infos of the briefs a message still holds) → (text, markup): a message re-rendered
+# after a brief in it was removed.
+Rerender = Callable[[str, list[dict[str, Any]]], tuple[str, dict[str, Any] | None]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -311,20 +316,29 @@ class AlertStore:
         return self._all(f"SELECT COUNT(DISTINCT chat_id) FROM deliveries WHERE state != 'withdrawn' "
                          f"AND article_id IN ({marks})", article_ids)[0][0]
 
-    def withdraw(self, article_ids: Sequence[str], reason: str = "brief removed") -> int:
-        """Removed briefs: cancel their single alerts not yet sent and drop them from digests; how many.
+    def withdraw(self, article_ids: Sequence[str], rerender: Rerender, reason: str = "brief removed") -> int:
+        """Removed briefs: they leave every message not yet sent and every digest; how many deliveries.
 
-        A collapsed burst message already rendered with other briefs goes out as it is.
+        A message left without briefs is cancelled; a burst or digest that still holds others is
+        re-rendered from what is left (`rerender(kind, infos)` → text, markup).
         """
         marks = ",".join("?" * len(article_ids))
         with self.transaction() as db:
-            rows = [r[0] for r in db.execute(
-                f"SELECT o.id FROM outbox o JOIN deliveries d ON d.outbox_id = o.id WHERE o.status = 'pending' "
-                f"AND o.kind = 'alert' AND d.article_id IN ({marks})", tuple(article_ids))]
-            db.executemany("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?", [(reason, r) for r in rows])
+            rows = db.execute(
+                f"SELECT DISTINCT o.id, o.kind FROM outbox o JOIN deliveries d ON d.outbox_id = o.id "
+                f"WHERE o.status = 'pending' AND d.article_id IN ({marks})", tuple(article_ids)).fetchall()
             held = db.execute(f"UPDATE deliveries SET state = 'withdrawn' WHERE article_id IN ({marks}) AND "
                               f"(state = 'digest' OR outbox_id IN ({','.join('?' * len(rows))}))",
-                              (*article_ids, *rows)).rowcount
+                              (*article_ids, *(r[0] for r in rows))).rowcount
+            for row_id, kind in rows:
+                left = [json.loads(r[0]) for r in db.execute(
+                    "SELECT info FROM deliveries WHERE outbox_id = ? AND state = 'queued' ORDER BY seq", (row_id,))]
+                if not left:
+                    db.execute("UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?", (reason, row_id))
+                    continue
+                text, markup = rerender(kind, left)
+                db.execute("UPDATE outbox SET text = ?, markup = ? WHERE id = ?",
+                           (text, json.dumps(markup) if markup else None, row_id))
             db.execute(f"DELETE FROM buttons WHERE article_id IN ({marks})", tuple(article_ids))
         return held
 

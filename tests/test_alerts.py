@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import time
 from collections import Counter
@@ -252,6 +253,31 @@ async def test_backlog_age_and_burst_policy(fake_bot_api: FakeBotApi, engine: En
     # the topic subscriber got only the uranium brief, as a normal alert
     assert len(alerts_to(fake, 502)) == 1 and "uranium" in alerts_to(fake, 502)[0]["text"].lower()
     assert service.last_report is not None
+
+
+async def test_removed_briefs_leave_a_burst_not_yet_sent_and_an_empty_one_is_cancelled(engine: Engine, tmp_path: Path) -> None:
+    service = AlertService(engine, make_config(engine.data_dir), inbox_settle_seconds=0)  # no sender: rows stay pending
+    service.ensure_high_water_mark()
+    service.store.subscribe(601, None)
+    time.sleep(1.1)  # the subscription predates the batch
+    batch = tmp_path / "batch.jsonl"
+    briefs = [dict(r, id=f"batch-{r['id']}", published_at="2025-09-25") for r in records().values()][:6]
+    batch.write_text("\n".join(json.dumps(b) for b in briefs), encoding="utf-8")
+    assert len(engine.ingest([batch]).added) == 6
+    assert service.enqueue_new_sync()["alerts"] == 6
+
+    def burst() -> tuple[str, str]:
+        [(status, text)] = service.store._all("SELECT status, text FROM outbox WHERE chat_id = 601")
+        return status, text
+
+    assert burst()[1].startswith("🗞 <b>6 new briefs</b>")
+    gone = briefs[0]
+    assert await service.withdraw([gone["id"]]) == 1
+    status, text = burst()
+    assert status == "pending" and text.startswith("🗞 <b>5 new briefs</b>") and html.escape(gone["title"]) not in text
+    assert all(html.escape(b["title"]) in text for b in briefs[1:])
+    assert await service.withdraw([b["id"] for b in briefs[1:]]) == 5
+    assert burst()[0] == "cancelled"
 
 
 async def test_daily_digest(engine: Engine, fake_bot_api: FakeBotApi) -> None:

@@ -255,7 +255,7 @@ def test_removed_briefs_unsent_alerts_are_withdrawn(fake_bot_api: FakeBotApi,
     engine.publish([post])
     assert service.enqueue_new_sync()["new_briefs"] == 1 and service.store.audience(["tg:-1:1"]) == 2
     assert [r.kind for r in service.store.outbox_rows("pending")] == ["alert"]
-    assert service.store.withdraw(["tg:-1:1"]) == 2
+    assert asyncio.run(service.withdraw(["tg:-1:1"])) == 2
     assert service.store.outbox_rows("pending") == [] and service.store.waiting_for_digest(502) == []
     assert service.store.audience(["tg:-1:1"]) == 0 and service.store.button_article(
         service.store.outbox_rows("cancelled")[0].markup["inline_keyboard"][0][0]["callback_data"][10:]) is None  # type: ignore[index]
