@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import itertools
 import sys
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.answer import BRIEF_PASSAGES  # noqa: E402
-from index.brief import BriefWeights, candidate_sentences, choose_brief, closeness, score_sentences  # noqa: E402
+from index.brief import (BriefWeights, Closeness, Sentence, candidate_sentences, choose_brief, closeness,  # noqa: E402
+                         score_sentences)
 from index.engine import Engine  # noqa: E402
 from index.evaluate import contains_answer, load_queries  # noqa: E402
 
 
-Case = tuple[str, str, list, object]  # question, expected answer, candidate sentences, their Closeness
+@dataclass(frozen=True)
+class Case:
+    """An answerable question, its brief candidates and their dense signals (None: no candidates)."""
+
+    question: str
+    expected: str
+    sentences: list[Sentence]
+    dense: Closeness | None
 
 
-def load_cases(data_dir: Path, queries_file: Path) -> tuple[list[Case], object]:
+def load_cases(data_dir: Path, queries_file: Path) -> tuple[list[Case], Callable[[str], float]]:
     """Each answerable question's brief candidates and dense signals, computed once."""
     engine = Engine(data_dir)
     cases: list[Case] = []
@@ -37,19 +46,20 @@ def load_cases(data_dir: Path, queries_file: Path) -> tuple[list[Case], object]:
         sentences = candidate_sentences(chunks)
         dense = closeness(answer.resolved_query, sentences, [c.text for c in chunks], engine.query_embedder.embed) \
             if sentences else None
-        cases.append((answer.resolved_query, q.answer, sentences, dense))
+        cases.append(Case(answer.resolved_query, q.answer, sentences, dense))
     return cases, engine.snapshot.lexical.idf
 
 
-def reach(cases: list[Case], idf: object, weights: BriefWeights) -> tuple[float, float]:
+def reach(cases: list[Case], idf: Callable[[str], float], weights: BriefWeights) -> tuple[float, float]:
     """Shares of questions whose answer is in the brief, and in its first sentence."""
     in_brief = first = 0
-    for question, expected, sentences, dense in cases:
-        if not sentences:
+    for case in cases:
+        if case.dense is None:
             continue
-        chosen = choose_brief(sentences, score_sentences(question, sentences, idf, dense, weights), weights)  # type: ignore[arg-type]
-        in_brief += any(contains_answer(s.text, expected) for s in chosen)
-        first += contains_answer(chosen[0].text, expected)
+        scores = score_sentences(case.question, case.sentences, idf, case.dense, weights)
+        chosen = choose_brief(case.sentences, scores, weights)
+        in_brief += any(contains_answer(s.text, case.expected) for s in chosen)
+        first += contains_answer(chosen[0].text, case.expected)
     return in_brief / len(cases), first / len(cases)
 
 

@@ -18,16 +18,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes
+
 from bot.access import REFUSAL, chat_allowed, is_admin
 from bot.alert_render import CALLBACK_PREFIX
 from bot.alerts import AlertService
+from bot.conversations import ConversationStore, conversation_key
 from bot.outbox import ChatGone, ChatMoved, Pacing, PermanentError, RetryLater, Transport
 from bot.subscriptions import OutboxRow, normalize_topic
+from index.conversation import Turn
 
 if TYPE_CHECKING:
-    from telegram import Bot, Update
-    from telegram.ext import Application, ContextTypes
-
     from bot.config import BotConfig
     from index.engine import Engine
 
@@ -42,10 +46,6 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 def telegram_transport(bot: Bot) -> Transport:
     """Send an outbox row through the Bot API, translating Telegram's errors into the sender's."""
-    from telegram import InlineKeyboardMarkup, LinkPreviewOptions
-    from telegram.constants import ParseMode
-    from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
-
     no_preview = LinkPreviewOptions(is_disabled=True)
 
     async def transport(row: OutboxRow) -> int | None:
@@ -93,8 +93,6 @@ async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE, servic
 
 
 async def _reply(update: Update, text: str) -> None:
-    from telegram.constants import ParseMode
-
     if update.effective_message is not None:
         await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=False)
 
@@ -112,8 +110,6 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE, manage: boo
 
 
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from telegram.ext import ApplicationHandlerStop
-
     service = await _guard(update, context, manage=True)
     if service is not None:
         chat_id = update.effective_chat.id  # type: ignore[union-attr]
@@ -134,8 +130,6 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def cmd_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from telegram.ext import ApplicationHandlerStop
-
     service = await _guard(update, context, manage=False)
     if service is not None:
         chat_id = update.effective_chat.id  # type: ignore[union-attr]
@@ -155,8 +149,6 @@ async def cmd_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from telegram.ext import ApplicationHandlerStop
-
     service = await _guard(update, context, manage=True)
     if service is not None:
         chat_id = update.effective_chat.id  # type: ignore[union-attr]
@@ -171,8 +163,6 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from telegram.ext import ApplicationHandlerStop
-
     service = await _guard(update, context, manage=True)
     if service is not None:
         await _digest(update, context, service)
@@ -210,11 +200,6 @@ async def _digest(update: Update, context: ContextTypes.DEFAULT_TYPE, service: A
 
 async def on_ask_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """"Ask about this": the chat's conversation now refers to this brief, so follow-ups work."""
-    from telegram.ext import ApplicationHandlerStop
-
-    from bot.conversations import conversation_key
-    from index.conversation import Turn
-
     service = _service(context)
     query = update.callback_query
     chat = update.effective_chat
@@ -234,15 +219,11 @@ async def on_ask_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     conversation.add(Turn(question=title, resolved_query=title, article_ids=(article_id,)))
     store.save(key, conversation)
     await query.answer()
-    from telegram.constants import ParseMode
-
     await context.bot.send_message(chat.id, f"Ask me anything about “{html.escape(title)}”", parse_mode=ParseMode.HTML)
     raise ApplicationHandlerStop
 
 
 def _conversations(context: ContextTypes.DEFAULT_TYPE, service: AlertService) -> Any:
-    from bot.conversations import ConversationStore
-
     store = context.application.bot_data.get("alerts_conversations")
     if store is None:
         store = ConversationStore(service.data_dir / "state" / "conversations.sqlite")
@@ -279,8 +260,6 @@ async def _start_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 def install(application: Application, engine: Engine, config: BotConfig, *, pacing: Pacing | None = None,
             inbox_settle_seconds: float = 1.0, digest_tick: float = DIGEST_TICK_SECONDS) -> AlertService:
     """Register alert commands and jobs on the application; returns the service (also in bot_data["alerts"])."""
-    from telegram.ext import CallbackQueryHandler, CommandHandler
-
     service = AlertService(engine, config, pacing=pacing, inbox_settle_seconds=inbox_settle_seconds)
     application.bot_data["alerts"] = service
     group = -1  # before the bot's own handlers; each of ours stops further handling

@@ -13,12 +13,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from bot.render import MAX_MESSAGE, utf16_len
 from bot.topics import NewBrief
 
 __all__ = ["CALLBACK_PREFIX", "brief_info", "central_sentences", "clip", "render_alert", "render_collection", "short_id"]
 
 CALLBACK_PREFIX = "alert:ask:"
-MAX_MESSAGE = 4096
 
 
 def short_id(article_id: str) -> str:
@@ -51,11 +51,6 @@ def brief_info(brief: NewBrief) -> dict[str, Any]:
             "highlights": [clip(line, 300) for line in lines[:3]]}
 
 
-def _units(text: str) -> int:
-    """Telegram counts message length in UTF-16 code units (an emoji is 2); measured on the HTML (conservative)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 def _when(info: dict[str, Any]) -> str:
     published = info.get("published")
     return datetime.fromisoformat(published).strftime("%-d %b %Y") if published else ""
@@ -78,7 +73,7 @@ def render_alert(info: dict[str, Any]) -> tuple[str, dict]:
         parts.append("")
         parts.append(f'<a href="{esc(info["url"], quote=True)}">Read the brief</a>')
     text = "\n".join(parts)
-    if _units(text) > MAX_MESSAGE:  # cannot happen with the clips above; belt and braces
+    if utf16_len(text) > MAX_MESSAGE:  # cannot happen with the clips above; belt and braces
         text = f"🔔 <b>{esc(clip(info['title'], 300))}</b>"
     return text, {"inline_keyboard": [[_ask_button(info)]]}
 
@@ -98,7 +93,7 @@ def render_collection(infos: list[dict[str, Any]], heading: str, max_items: int 
         if len(infos) > len(shown):
             lines.append(f"…and {len(infos) - len(shown)} more (see /latest).")
         text = "\n".join(lines)
-        if _units(text) <= MAX_MESSAGE or len(shown) <= 1:
+        if utf16_len(text) <= MAX_MESSAGE or len(shown) <= 1:
             break
         shown = shown[:-1]
     buttons = [[_ask_button(info, f"Ask: {clip(info['title'], 40)}")] for info in shown[:5]]

@@ -280,7 +280,7 @@ def _digest_heading(heading: str, count: int) -> str:
 
 
 def _rerender(kind: str, infos: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
-    """A burst or digest not yet sent, without the briefs removed from it (a single alert is cancelled instead)."""
-    if kind == "alert":
-        return render_alert(infos[0])
-    return render_collection(infos, _burst_heading(len(infos)) if kind == "burst" else _digest_heading("Your digest", len(infos)))
+    """A burst or digest not yet sent, without the briefs removed from it (a single alert has none left: it is
+    cancelled instead)."""
+    heading = _burst_heading(len(infos)) if kind == "burst" else _digest_heading("Your digest", len(infos))
+    return render_collection(infos, heading)

@@ -20,9 +20,8 @@ from index.chunk import is_heading, split_sentences
 from index.lexical import tokenize
 from index.records import Chunk
 
-__all__ = ["AnswerType", "answer_type", "Sentence", "Closeness", "BriefWeights", "candidate_sentences", "closeness",
-           "score_sentences",
-           "choose_brief", "is_heading", "is_fragment", "SPEECH"]
+__all__ = ["AnswerType", "answer_type", "Sentence", "Closeness", "BriefWeights", "Embed", "candidate_sentences",
+           "closeness", "score_sentences", "choose_brief", "is_fragment", "SPEECH"]
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{4}}|(?:19|20)\d\d|"
