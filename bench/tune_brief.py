@@ -66,7 +66,7 @@ def reach(cases: list[Case], idf: Callable[[str], float], weights: BriefWeights)
 def main(data_dir: Path, queries_file: Path, samples: tuple[Path, Path] | None) -> None:
     news = load_cases(data_dir, queries_file)
     labelled = load_cases(*samples) if samples else None
-    grid = {"answer_type": [0.2, 0.3], "overlap": [0.5, 0.6], "centrality": [0.0, 0.25, 0.5, 0.75],
+    grid = {"answer_type": [0.2, 0.3], "overlap": [0.5, 0.65, 0.8], "centrality": [0.0, 0.25, 0.5, 0.75],
             "lede": [0.0, 0.1], "passage_rank": [0.12, 0.15], "same_passage": [0.05, 0.1]}
     rows = []
     for values in itertools.product(*grid.values()):

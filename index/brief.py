@@ -32,6 +32,8 @@ _NUMBER = re.compile(r"(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent|million|billi
 _LEDE_SENTENCES = 2
 Embed = Callable[[Sequence[str]], np.ndarray]
 _QUOTE = re.compile(r"[“\"”]")
+# A question in the text ("How did Tom Brady decide to retire?") asks; it never briefs anyone.
+_QUESTION = re.compile(r"\?[\"'”’)\]]*\s*$")
 # Verbs that attribute words to someone: quotes for "what did X say", people for "what did he say?".
 SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+(?:[A-Z][a-zA-Z'’-]+|(?:of|de|van|al)\b))*")
@@ -109,7 +111,7 @@ class BriefWeights:
     """How much each signal counts; measured on the news-QA development split (bench/tune_brief.py)."""
 
     answer_type: float = 0.3
-    overlap: float = 0.5
+    overlap: float = 0.65
     similarity: float = 1.0
     centrality: float = 0.5
     lede: float = 0.1
@@ -122,11 +124,11 @@ class BriefWeights:
 
 
 def candidate_sentences(passages: Sequence[Chunk], first_rank: int = 1) -> list[Sentence]:
-    """Every sentence of the passages that could stand in a brief (no headings, no fragments)."""
+    """Every sentence of the passages that could stand in a brief (no headings, fragments or questions)."""
     found = []
     for offset, chunk in enumerate(passages):
         for position, sentence in enumerate(split_sentences(chunk.text)):
-            if not is_heading(sentence) and not is_fragment(sentence):
+            if not is_heading(sentence) and not is_fragment(sentence) and not _QUESTION.search(sentence):
                 lede = chunk.position == 0 and position < _LEDE_SENTENCES
                 found.append(Sentence(sentence.strip(), first_rank + offset, position, lede))
     return found

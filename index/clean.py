@@ -215,6 +215,20 @@ _ZONE_MARKERS = [
     r"(?:©|\(c\)).{0,80}|copyright\s*(?:©|\(c\))?\s*(?:\d{4}|.*all rights reserved).{0,80}",
 ]
 _ZONE = re.compile(r"^(?:" + "|".join(_ZONE_MARKERS) + r")$", re.IGNORECASE)
+# A newsletter promo dropped into the middle of an article ("Sign up for CNN's Wonder Theory
+# newsletter…", "A version of this story appeared in…"): the line goes, the article goes on.
+# Both a newsletter/inbox mention and a call to the reader are needed, so prose that reports on a
+# newsletter ("Lopez confirmed via her fan newsletter…") stays.
+_PROMO_TOPIC = re.compile(r"\bnewsletters?\b|\bin(?:to)? your inbox\b", re.IGNORECASE)
+_PROMO_CALL = re.compile(r"\bsign(?:ing)? up\b|\bsubscrib(?:e|ed|ing)\b|\bin(?:to)? your inbox\b"
+                         r"|\b(?:edition|version) of (?:this|CNN)", re.IGNORECASE)
+_MAX_PROMO_WORDS = 60
+# A photo gallery flattened into one paragraph: "Photos: … Hide Caption 1 of 49 Photos: …".
+_GALLERY = re.compile(r"\bHide Caption \d+ of \d+\b")
+# A dateline on its own line above the body ("Washington CNN —", "Reuters —"): not a title, not text.
+_DATELINE = re.compile(r"^[^.!?]{1,60}\s[—–-]$")
+# …or opening the first paragraph: "(CNN) The FBI…", "WASHINGTON (AP) — The…", "London (CNN Business) A…".
+_DATELINE_PREFIX = re.compile(r"^(?:[A-Z][\w .,'/-]{0,40}\s)?\([A-Z][\w ]{0,24}\)\s*(?:[—–-]\s*)?(?=[A-Z“\"])")
 _BYLINE = re.compile(
     r"^(?:[Bb]y|[Ww]ritten [Bb]y|[Aa]uthor:)\s+([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s*$",
 )
@@ -275,6 +289,12 @@ def _is_prose(line: str) -> bool:
     return words >= _PROSE_WORDS or (words >= 3 and _SENTENCE_END.search(line) is not None)
 
 
+def _is_promo(line: str) -> bool:
+    """A newsletter sign-up box inside the article."""
+    return (len(line.split()) <= _MAX_PROMO_WORDS and _PROMO_TOPIC.search(line) is not None
+            and _PROMO_CALL.search(line) is not None)
+
+
 def _opens_zone(line: str, following: str, seen_prose: bool) -> bool:
     """Whether this line starts the trailing furniture zone."""
     if len(line.split()) > _MAX_MARKER_WORDS:
@@ -300,8 +320,12 @@ def split_furniture(text: str) -> Split:
                 # Everything from here on is furniture: comment forms, link lists, newsletter boxes.
                 return Split(normalize_whitespace("\n".join(kept)), normalize_whitespace("\n".join(lines[i:])))
             continue  # leading furniture (a search box above the article): drop just the line
+        if _is_promo(line) or _GALLERY.search(line) or (not seen_prose and _DATELINE.match(line)):
+            continue
+        if not seen_prose and _is_prose(line):
+            line = _DATELINE_PREFIX.sub("", line)
+            seen_prose = True
         kept.append(line)
-        seen_prose = seen_prose or _is_prose(line)
     return Split(normalize_whitespace("\n".join(kept)), "")
 
 

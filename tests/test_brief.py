@@ -1,5 +1,5 @@
 """The brief's sentence choice: one test per question type on short synthetic passages, and what
-never enters a brief (headings, fragments, near-copies)."""
+never enters a brief (headings, fragments, questions, near-copies)."""
 
 from __future__ import annotations
 
@@ -74,10 +74,12 @@ def test_a_brief_holds_no_heading_fragment_or_near_copy() -> None:
                 "Key shipments of magnets remain stalled at Chinese ports.",
                 "The Geneva accord was widely seen as a step toward stabilizing the trade tensions. "
                 "Exports of dysprosium and terbium fell.\nSee more",
-                "Expedited export licences were promised in Geneva but never issued by Beijing."]
+                "Expedited export licences were promised in Geneva but never issued by Beijing. "
+                "So what did the Geneva accord change for magnet makers?"]
     sentences = candidate_sentences(_chunks(*passages))
     texts = [s.text for s in sentences]
     assert "Can Geneva Be Salvaged?" not in texts and "See more" not in texts
+    assert not any(t.endswith("?") for t in texts), "a question in the text briefs nobody"
     similarity = _dense(np.linspace(0.9, 0.5, len(sentences)))
     chosen = choose_brief(sentences, score_sentences("What happened with the Geneva accord?", sentences, _idf, similarity))
     chosen_texts = [c.text for c in chosen]

@@ -168,3 +168,44 @@ def test_find_byline() -> None:
     assert find_byline("Written by Maria Lopez") == "Maria Lopez"
     assert find_byline("By The Numbers") is None
     assert find_byline("by contrast, exports fell") is None
+
+
+@pytest.mark.parametrize(
+    "promo",
+    [
+        "Sign up for CNN’s Wonder Theory science newsletter. Explore the universe with news on fascinating discoveries.",
+        "A version of this story appeared in CNN's What Matters newsletter. To get it in your inbox, sign up for free here.",
+        "SPORTS NEWSLETTER:Sign up now to get sports headlines delivered daily",
+        "Contact Jo Reindl at jreindl@example.com. Read more on business and sign up for our business newsletter.",
+    ],
+)
+def test_newsletter_promo_inside_the_article_drops_only_that_line(promo: str) -> None:
+    text = f"{PROSE}\n\n{promo}\n\nThe deal covers three mines in the south."
+    assert strip_furniture(text) == f"{PROSE}\n\nThe deal covers three mines in the south."
+
+
+def test_flattened_photo_gallery_is_dropped() -> None:
+    gallery = ("Photos: Protesters storm the office People protest outside the office on Wednesday. Hide Caption 1 of 49 "
+               "Photos: Protesters storm the office A man sits in a chair inside. Hide Caption 2 of 49")
+    assert strip_furniture(f"{PROSE}\n\n{gallery}\n\nThe deal covers three mines.") == f"{PROSE}\n\nThe deal covers three mines."
+
+
+def test_prose_about_a_newsletter_is_kept() -> None:
+    line = "Lopez confirmed their Vegas wedding in her fan newsletter on Sunday, signing it with a new name."
+    text = f"{PROSE}\n\n{line}"
+    assert strip_furniture(text) == text
+
+
+@pytest.mark.parametrize("dateline", ["Washington CNN —", "CNN —", "Kennedy Space Center, Florida CNN —", "Reuters -"])
+def test_dateline_above_the_body_is_dropped(dateline: str) -> None:
+    assert strip_furniture(f"{dateline}\n\n{PROSE}") == PROSE
+
+
+def test_dash_ended_line_inside_the_body_is_kept() -> None:
+    text = f"{PROSE}\n\nWhat comes next —\n\nThe deal covers three mines in the south."
+    assert strip_furniture(text) == text
+
+
+@pytest.mark.parametrize("prefix", ["(CNN) ", "WASHINGTON (AP) — ", "London (CNN Business) ", "Colombo, Sri Lanka (Reuters) - "])
+def test_dateline_opening_the_first_paragraph_is_dropped(prefix: str) -> None:
+    assert strip_furniture(f"{prefix}{PROSE}\n\n(Later) Prices rose.") == f"{PROSE}\n\n(Later) Prices rose."

@@ -338,3 +338,12 @@ def test_body_bullets_unified_numbers_kept(tmp_path: Path) -> None:
     article = _one(_write(tmp_path, "l.md", text))
     assert article.highlights == ("First point", "Second point")
     assert article.body == "Intro line.\n\n• dash item\n• star item\n1. numbered item"
+
+
+def test_untitled_record_takes_its_title_from_the_first_sentence_not_the_dateline_or_promo(tmp_path: Path) -> None:
+    body = ("New York CNN Business —\n\nThis story is part of CNN Business’ Nightcap newsletter. To get it in your "
+            "inbox, sign up for free, here.\n\nEuropean regulators want one charger. The rule starts in 2024.")
+    record = {"id": "x", "title": "", "published_at": "2022-06-12", "body": body}
+    (article,) = parse_file(_write(tmp_path, "recs.jsonl", json.dumps(record) + "\n")).articles
+    assert article.title == "European regulators want one charger."
+    assert article.body == "European regulators want one charger. The rule starts in 2024."
