@@ -123,7 +123,8 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _ask_batch(engine: Engine, path: Path, k: int, as_of: date | None) -> int:
-    """One JSON line out per line in, in order; the model is loaded once. A line's "as_of" wins over --as-of."""
+    """One JSON line out per line in, in order; the model is loaded once. A line's "as_of" (or "date", as
+    in eval files) wins over --as-of; "qid" stands in for a missing "id", so an eval file runs as is."""
     failed = 0
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -131,11 +132,12 @@ def _ask_batch(engine: Engine, path: Path, k: int, as_of: date | None) -> int:
         try:
             request = json.loads(line)
             conversation = Conversation()
-            when = date.fromisoformat(request["as_of"]) if request.get("as_of") else as_of
+            asked_on = request.get("as_of") or request.get("date")
+            when = date.fromisoformat(asked_on) if asked_on else as_of
             for earlier in request.get("history") or []:
                 engine.converse(conversation, str(earlier), k, when)
             answer, _ = engine.ask(str(request["query"]), k, conversation, when)
-            print(json.dumps(answer_to_json(answer, request.get("id")), ensure_ascii=False), flush=True)
+            print(json.dumps(answer_to_json(answer, request.get("id", request.get("qid"))), ensure_ascii=False), flush=True)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             failed += 1
             print(json.dumps({"id": None, "line": number, "error": f"{path}:{number}: {error}"}), flush=True)

@@ -190,3 +190,19 @@ def test_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_ingest(
     assert report.rebuilt_from == FORMAT_VERSION - 1 and len(report.added) == 1
     rebuilt = Engine(engine.data_dir, embedder=engine.embedder)
     assert rebuilt.snapshot.manifest.format_version == FORMAT_VERSION and rebuilt.snapshot.manifest.articles == 3
+
+
+def test_batch_reads_eval_lines_as_they_are(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """An eval file ("qid", "date") runs through `ask --batch`: each answer as of its line's date, under its qid."""
+    monkeypatch.setenv("BRIEFBOT_MODEL", "hash")
+    data = tmp_path / "data"
+    assert main(["ingest", "--data-dir", str(data), str(SAMPLES)]) == 0
+    lines = [{"qid": "before", "query": "House delegation Beijing rare earth", "date": "2025-09-01"},
+             {"qid": "after", "query": "House delegation Beijing rare earth", "date": "2025-09-26"}]
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    capsys.readouterr()
+    assert main(["ask", "--data-dir", str(data), "--json", "--batch", str(tmp_path / "q.jsonl")]) == 0
+    answers = {a["id"]: a for a in map(json.loads, capsys.readouterr().out.splitlines())}
+    dates = {key: {p["citation"]["published_at"] for p in a["passages"]} for key, a in answers.items()}
+    assert "2025-09-23" not in dates["before"] and "2025-09-23" in dates["after"]
