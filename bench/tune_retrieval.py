@@ -72,7 +72,7 @@ def sweep_ranking(sets: dict[str, tuple[Engine, list[LabelledQuery]]]) -> None:
     variants += [(f"brief_evidence={e}", replace(base, brief_evidence=e)) for e in (0.0, 0.2)]
     variants += [(f"candidates={c}", replace(base, candidates=c)) for c in (50, 200)]
     variants += [(f"lede_boost={b}", replace(base, lede_boost=b)) for b in (0.0, 0.05, 0.2)]
-    variants += [("passages_per_brief=3", replace(base, passages_per_brief=3))]
+    variants += [("passages_per_brief=2", replace(base, passages_per_brief=2))]
     print("| settings | " + " | ".join(f"{n} R@1 / MRR@10 / R@10" for n in sets) + " |")
     print("|---|" + "---|" * len(sets))
     for label, settings in variants:
