@@ -233,6 +233,7 @@ def collapsed_text(text: str) -> str:
 
 
 def collapsed_words(text: str) -> int:
+    """How many words a collapsed quote shows."""
     return len(collapsed_text(text).split())
 
 

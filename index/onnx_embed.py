@@ -31,8 +31,8 @@ from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, mod
 from index.errors import BriefbotError
 from index.precision import BFLOAT16, FLOAT32, native_bf16
 
-__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "cached_onnx_embedder", "onnx_folder", "VERIFY_SAMPLE", "MIN_COSINE",
-           "MIN_COSINE_BF16", "export_refused"]
+__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "cached_onnx_embedder", "onnx_folder",
+           "VERIFY_SAMPLE", "MIN_COSINE", "MIN_COSINE_BF16", "export_refused"]
 
 MIN_COSINE = 0.999
 MIN_COSINE_BF16 = 0.998
