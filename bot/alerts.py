@@ -61,6 +61,9 @@ class AlertService:
         self.matcher: TopicMatcher | None = None
         self._cycle_lock = asyncio.Lock()
         self.last_report: dict[str, Any] = {}
+        # Drawn here, before the first update can be handled: drawn lazily, a brief published while the
+        # first cycle was still busy (a slow feed, a model loading) fell behind the line and was never alerted.
+        self.draw_backlog_line()
 
     # ------------------------------------------------------------------ cycle
 
@@ -80,7 +83,6 @@ class AlertService:
             return report
 
     def cycle_sync(self) -> dict[str, Any]:
-        self.ensure_high_water_mark()
         inbox = process_inbox(self.engine, self.inbox, self.articles_dir, self.inbox_settle_seconds)
         report: dict[str, Any] = {"inbox_added": len(inbox.added), "inbox_rejected": dict(inbox.rejected),
                                   "inbox_duplicates": inbox.duplicates}
@@ -108,8 +110,12 @@ class AlertService:
         except IndexMissingError:
             return None
 
-    def ensure_high_water_mark(self) -> int:
-        """First start over an existing archive: everything already indexed is backlog, not news."""
+    def draw_backlog_line(self) -> int:
+        """First start over an existing archive: everything already indexed is backlog, not news.
+
+        Later starts keep the stored line, so nothing is alerted twice and nothing indexed while the
+        bot was down is lost.
+        """
         hwm = self.store.high_water_mark()
         if hwm is None:
             snapshot = self._open_snapshot()
@@ -122,7 +128,7 @@ class AlertService:
 
     def enqueue_new_sync(self) -> dict[str, Any]:
         """Match every article above the high-water mark and enqueue it, atomically with the new mark."""
-        hwm = self.ensure_high_water_mark()
+        hwm = self.store.high_water_mark() or 0
         snapshot = self._open_snapshot()
         if snapshot is None:
             return {"new_briefs": 0}

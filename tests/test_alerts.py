@@ -257,7 +257,6 @@ async def test_backlog_age_and_burst_policy(fake_bot_api: FakeBotApi, engine: En
 
 async def test_removed_briefs_leave_a_burst_not_yet_sent_and_an_empty_one_is_cancelled(engine: Engine, tmp_path: Path) -> None:
     service = AlertService(engine, make_config(engine.data_dir), inbox_settle_seconds=0)  # no sender: rows stay pending
-    service.ensure_high_water_mark()
     service.store.subscribe(601, None)
     time.sleep(1.1)  # the subscription predates the batch
     batch = tmp_path / "batch.jsonl"
@@ -287,7 +286,6 @@ async def test_daily_digest(engine: Engine, fake_bot_api: FakeBotApi) -> None:
     config = make_config(engine.data_dir)
     app = fake_bot_api.application_builder().build()
     service = install(app, engine, config, pacing=FAST, inbox_settle_seconds=0)
-    service.ensure_high_water_mark()
     service.store.subscribe(601, None, now=time.time() - 10)
     service.store.set_digest(601, "08:00", "Europe/Berlin")
     drop(config.inbox, "a.json", records()["lab-terbium"])

@@ -245,7 +245,6 @@ def test_removed_briefs_unsent_alerts_are_withdrawn(fake_bot_api: FakeBotApi,
     engine = hash_engine_factory()
     config = make_config(engine.data_dir)
     service = install(fake_bot_api.application_builder().build(), engine, config, pacing=FAST, inbox_settle_seconds=0)
-    service.ensure_high_water_mark()
     service.store.subscribe(501, None, now=time.time() - 10)
     service.store.subscribe(502, None, now=time.time() - 10)
     service.store.set_digest(502, "08:00", "UTC")

@@ -114,3 +114,31 @@ def test_trafilatura_does_not_log_errors_for_a_page_it_cannot_read(hash_engine_f
     with caplog.at_level(logging.WARNING):
         report = hash_engine_factory([]).ingest([page])
     assert report.rejected and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_brief_posted_while_the_first_cycle_is_busy_is_alerted(bot_api, start_bot,  # type: ignore[no-untyped-def]
+                                                                      hash_engine_factory) -> None:
+    """Issue 17: the backlog line was drawn lazily, by the first alert cycle after its feed poll. A channel
+    post that landed meanwhile (a slow feed, a model still loading) was counted as backlog: nobody heard of it."""
+    from aiohttp import web
+
+    from tests.pages import local_server
+    from tests.test_alerts import alerts_to, until
+    from tests.test_publish import CHANNEL, GALLIUM, say
+
+    async def slow_feed(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.Response(text="<rss version='2.0'><channel><title>Slow</title></channel></rss>",
+                            content_type="application/rss+xml")
+
+    fake, engine = bot_api, hash_engine_factory()
+    fake.channel(CHANNEL, "Metals Desk", "MetalsDesk")
+    async with local_server({"/feed": slow_feed}) as base, start_bot(
+            engine, BRIEFBOT_SOURCE_CHANNELS="@metalsdesk", BRIEFBOT_ADMIN_IDS="7", BRIEFBOT_POLL_SECONDS="2",
+            BRIEFBOT_FEEDS=f"{base}/feed", BRIEFBOT_PUBLISH_PRIVATE_LINKS="true"):
+        for chat, topic in ((401, ""), (402, "gallium"), (403, "lithium brine in Chile")):
+            await say(fake, chat, f"/subscribe {topic}".strip())
+        await asyncio.sleep(1.0)
+        fake.channel_post(CHANNEL, GALLIUM)
+        await until(lambda: bool(alerts_to(fake, 401) and alerts_to(fake, 402)), 10)
+    assert len(alerts_to(fake, 401)) == 1 and len(alerts_to(fake, 402)) == 1 and not alerts_to(fake, 403)
