@@ -4,9 +4,9 @@ Layout works on geometry, not on the order text appears in the file (some writer
 columns): running headers, footers and page numbers are recognised by repetition and position, columns
 by the gutter no line crosses, paragraphs by blank space, indentation and short lines that end a sentence
 or stand alone (a line at normal leading that leaves its sentence open continues the paragraph), and words
-hyphenated at line ends are joined. The text then goes through the same brief rules as a
-.txt file (date and byline lines, Highlights, furniture, mojibake). bench/pdf_extractors.py measures
-why pdfium (pypdfium2) rather than pdfminer.six or pypdf.
+hyphenated at line ends are joined. The text then goes through the same brief rules as a .txt file
+(index.brief_rules: date and byline lines, Highlights, furniture, mojibake). bench/pdf_extractors.py
+measures why pdfium (pypdfium2) rather than pdfminer.six or pypdf.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from index.errors import RejectedInput
-from index.parse import brief_article, content_key, derive_title, parse_date
+from index.brief_rules import brief_article, content_key, derive_title, parse_date
 from index.records import Article
 
 __all__ = ["TextLine", "PdfPage", "PdfMetadata", "Layout", "parse_pdf", "read_pdf", "merge_fragments",
