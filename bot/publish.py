@@ -35,9 +35,10 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.inbox import unique_destination
+from index.brief_rules import derive_title
 from index.engine import Engine
 from index.ingest import IngestReport, Provenance
-from index.parse import SUPPORTED_SUFFIXES, derive_title
+from index.parse import SUPPORTED_SUFFIXES
 
 __all__ = ["Attachment", "Post", "Brief", "Outcome", "Publisher", "AlertQueue", "Sources", "NotPublished", "Download",
            "DOWNLOAD_LIMIT", "single_link", "title_and_body", "document_problem", "safe_file_name", "removal_keys",

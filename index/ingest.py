@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.brief_rules import content_key
 from index.chunk import chunk_article
 from index.embed import Embedder
 from index.errors import RejectedInput
-from index.parse import SUPPORTED_SUFFIXES, content_key, parse_file
+from index.parse import SUPPORTED_SUFFIXES, parse_file
 from index.precision import FLOAT32
 from index.records import Article
 from index.store import (FORMAT_VERSION, Manifest, NewArticle, Snapshot, current_folder, stored_format, write_generation,

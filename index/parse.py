@@ -1,43 +1,40 @@
-"""Turn one input file (.txt/.md brief, .html page, .json/.jsonl records, .pdf) into cleaned Articles."""
+"""Turn one input file (.txt/.md brief, .html page, .json/.jsonl records, .pdf) into cleaned Articles.
+
+This module chooses the reader by the file's kind and reads the text formats itself; PDFs go to
+index.pdf. Both readers apply the brief rules of index.brief_rules, which imports neither of them.
+"""
 
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from index.clean import (
-    find_byline,
-    normalize_whitespace,
-    repair_mojibake,
-    split_furniture,
-    strip_inline_furniture,
+from index.brief_rules import (
+    article_id,
+    body_text,
+    brief_article,
+    clean_line,
+    content_key,
+    derive_title,
+    detect_publisher,
+    parse_date,
+    pop_citations,
+    split_header,
 )
+from index.clean import find_byline, normalize_whitespace, repair_mojibake, split_furniture
 from index.errors import RejectedInput
+from index.pdf import parse_pdf
 from index.records import Article
 
-__all__ = [
-    "SUPPORTED_SUFFIXES",
-    "MAX_FILE_BYTES",
-    "ParsedFile",
-    "parse_file",
-    "content_key",
-    "article_id",
-    "parse_date",
-    "derive_title",
-    "brief_article",
-]
+__all__ = ["SUPPORTED_SUFFIXES", "MAX_FILE_BYTES", "ParsedFile", "parse_file"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf"})
 MAX_FILE_BYTES = 20 * 1024 * 1024
-PUBLISHER = "Rare Earth Exchanges"
-_TITLE_MAX = 80
 _TEXT_FIELDS = ("body", "text", "content")
 _MIN_PROSE_WORDS = 8
 
@@ -48,59 +45,6 @@ class ParsedFile:
 
     articles: tuple[Article, ...] = ()
     rejected: tuple[RejectedInput, ...] = ()
-
-
-# ---------------------------------------------------------------------------
-# Keys, ids, dates
-# ---------------------------------------------------------------------------
-
-
-def content_key(text: str) -> str:
-    """Normalised text for deduplication: NFKC, lowercase, word characters only, single spaces."""
-    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).lower()))
-
-
-def article_id(title: str, body: str) -> str:
-    """Content-derived id: the same article in any format or spacing gets the same id."""
-    return hashlib.sha256(content_key(f"{title}\n{body}").encode("utf-8")).hexdigest()[:16]
-
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
-_DATE_PATTERNS = [
-    re.compile(r"(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"),
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})"),
-    re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})"),
-]
-
-
-def _date_from_match(match: re.Match[str]) -> date | None:
-    """Build a date from a pattern match, or None if the parts are not a real date."""
-    parts = match.groupdict()
-    month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS.get((parts.get("month") or "").lower())
-    try:
-        return date(int(parts["year"]), month or 0, int(parts["day"]))
-    except ValueError:
-        return None
-
-
-def parse_date(text: str, *, whole: bool = True) -> date | None:
-    """A date from "2025-09-23[T…]", "Sep 23, 2025", "September 23, 2025" or "23 September 2025"."""
-    text = text.strip()
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text) if whole else pattern.search(text)
-        if match and (found := _date_from_match(match)):
-            return found
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -181,145 +125,6 @@ def _read_text(path: Path, raw: bytes) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Shared text helpers
-# ---------------------------------------------------------------------------
-
-
-def _clean_line(text: str) -> str:
-    """One line of metadata (title, highlight) without inline furniture or extra spaces."""
-    return normalize_whitespace(strip_inline_furniture(text)).replace("\n", " ")
-
-
-def derive_title(text: str) -> str:
-    """First sentence of the text, cut at a word boundary to at most 80 chars."""
-    first = re.split(r"(?<=[.!?])\s+|\n", text.strip(), maxsplit=1)[0].strip()
-    if len(first) <= _TITLE_MAX:
-        return first
-    cut = first[: _TITLE_MAX - 1].rsplit(" ", 1)[0] if " " in first[: _TITLE_MAX - 1] else first[: _TITLE_MAX - 1]
-    return cut.rstrip(" ,;:-–—") + "…"
-
-
-_PUBLISHER_MENTION = re.compile(r"\bRare Earth Exchanges\b|\bREEx\b", re.IGNORECASE)
-
-
-def _detect_publisher(text: str) -> str | None:
-    """Rare Earth Exchanges if the page names it (body or furniture); the briefs carry no other mark."""
-    return PUBLISHER if _PUBLISHER_MENTION.search(text) else None
-
-
-# ---------------------------------------------------------------------------
-# .txt / .md briefs
-# ---------------------------------------------------------------------------
-
-_HIGHLIGHTS = re.compile(r"^[#*_\s]*(?:key\s+)?(?:highlights|takeaways|key points)[*_\s]*:?[*_\s]*$", re.IGNORECASE)
-_BULLET = re.compile(r"^\s*(?:[•●▪‣◦*\-–]|\d{1,2}[.)])\s+(.+)$")
-# In the body only symbol bullets are unified; numbered lists keep their numbers.
-_BODY_BULLET = re.compile(r"^\s*[•●▪‣◦*\-–]\s+(.+)$")
-_HEADING_MARK = re.compile(r"^#{1,6}\s+|^\*\*(.+)\*\*$")
-_CITATION = re.compile(r"^citation:\s*(.+)$", re.IGNORECASE)
-_DATE_PREFIX = re.compile(r"^(?:published|posted|updated|date)\s*:?\s*(?:on\s+)?", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class _Header:
-    """What the top of a brief says before its body starts."""
-
-    title: str
-    published_at: date | None
-    author: str | None
-    highlights: tuple[str, ...]
-    rest: list[str]
-
-
-def _unmark(line: str) -> str:
-    """A markdown heading or bold line as plain text."""
-    return _HEADING_MARK.sub(lambda m: m.group(1) or "", line.strip()).strip()
-
-
-def _take_highlights(lines: list[str]) -> tuple[tuple[str, ...], list[str]]:
-    """Bullets under a leading "Highlights" heading, and the lines after them."""
-    i = next((k for k, line in enumerate(lines) if line.strip()), len(lines))
-    if i == len(lines) or not _HIGHLIGHTS.match(lines[i]):
-        return (), lines
-    bullets: list[str] = []
-    for k in range(i + 1, len(lines)):
-        match = _BULLET.match(lines[k])
-        if match:
-            bullets.append(_clean_line(match.group(1)))
-        elif lines[k].strip():
-            return tuple(b for b in bullets if b), lines[k:]
-    return tuple(b for b in bullets if b), []
-
-
-def _split_header(lines: list[str], title: str | None = None) -> _Header:
-    """Title (unless given), date/byline lines, and Highlights from the top of a brief."""
-    i = 0
-    if title is None:
-        while i < len(lines) and not lines[i].strip():
-            i += 1
-        title = _clean_line(_unmark(lines[i])) if i < len(lines) else ""
-        i += 1
-    published, author = None, None
-    while i < len(lines):
-        line = _unmark(lines[i])
-        if not line:
-            i += 1
-        elif published is None and (found := parse_date(_DATE_PREFIX.sub("", line))):
-            published, i = found, i + 1
-        elif author is None and (name := find_byline(line)):
-            author, i = name, i + 1
-        else:
-            break
-    highlights, rest = _take_highlights(lines[i:])
-    return _Header(title, published, author, highlights, rest)
-
-
-def _pop_citations(lines: list[str]) -> tuple[list[str], date | None]:
-    """Remove "Citation:" lines (metadata about the cited piece) and return the date they give."""
-    kept, cited = [], None
-    for line in lines:
-        match = _CITATION.match(line.strip())
-        if match:
-            cited = cited or parse_date(match.group(1), whole=False)
-        else:
-            kept.append(line)
-    return kept, cited
-
-
-def _body_text(lines: list[str], markdown: bool) -> str:
-    """Body lines as paragraphs, with markdown heading marks and bullet indents removed."""
-    if markdown:
-        lines = [_unmark(line) if _HEADING_MARK.match(line.strip()) else line for line in lines]
-    lines = [f"• {m.group(1)}" if (m := _BODY_BULLET.match(line)) else line for line in lines]
-    return "\n".join(lines)
-
-
-def brief_article(path: Path, text: str, *, title: str | None = None, published_at: date | None = None,
-                  markdown: bool = False) -> Article:
-    """A brief's text as an Article: header lines, Highlights, citations, furniture, mojibake.
-
-    `title` is given when the format knows it (a PDF's metadata or biggest line); `published_at` is
-    used when the text carries no date line.
-    """
-    text = normalize_whitespace(repair_mojibake(text))
-    header = _split_header(text.split("\n"), title=title)
-    rest, cited = _pop_citations(header.rest)
-    split = split_furniture(_body_text(rest, markdown))
-    if not header.title or not split.body:
-        raise RejectedInput(str(path), "brief has no body text after the title; check the file")
-    return Article(
-        id=article_id(header.title, split.body),
-        title=header.title,
-        body=split.body,
-        highlights=header.highlights,
-        published_at=header.published_at or published_at or cited,
-        source=_detect_publisher(text),
-        author=header.author or find_byline(split.furniture),
-        path=str(path),
-    )
-
-
-# ---------------------------------------------------------------------------
 # .html / .htm
 # ---------------------------------------------------------------------------
 
@@ -332,14 +137,14 @@ def _parse_html(path: Path, text: str) -> Article:
     raw_text = normalize_whitespace(repair_mojibake(getattr(doc, "text", None) or ""))
     if not raw_text:
         raise RejectedInput(str(path), "HTML page has no article text")
-    title = _clean_line(repair_mojibake(doc.title or ""))
+    title = clean_line(repair_mojibake(doc.title or ""))
     lines = raw_text.split("\n")
     if title and lines and content_key(lines[0]) == content_key(title):
         lines = lines[1:]  # trafilatura repeats the <h1> as the first line
-    header = _split_header(lines, title=title or None)
-    rest, cited = _pop_citations(header.rest)
+    header = split_header(lines, title=title or None)
+    rest, cited = pop_citations(header.rest)
     # trafilatura puts one paragraph per line; the engine's convention is a blank line between them.
-    split = split_furniture("\n\n".join(line for line in _body_text(rest, False).split("\n") if line))
+    split = split_furniture("\n\n".join(line for line in body_text(rest, False).split("\n") if line))
     if not any(len(para.split()) >= _MIN_PROSE_WORDS for para in split.body.split("\n")):
         # The extractor falls back to menus and link lists; without one real paragraph it is not an article.
         raise RejectedInput(str(path), "HTML page has no article text")
@@ -350,7 +155,7 @@ def _parse_html(path: Path, text: str) -> Article:
         body=split.body,
         highlights=header.highlights,
         published_at=parse_date(doc.date or "", whole=False) or header.published_at or cited,
-        source=(doc.sitename or "").strip() or _detect_publisher(raw_text),
+        source=(doc.sitename or "").strip() or detect_publisher(raw_text),
         author=(doc.author or "").strip() or header.author or find_byline(split.furniture),
         url=(doc.url or "").strip() or None,
         path=str(path),
@@ -400,7 +205,7 @@ def _record_article(record: Any, path: Path) -> Article:
     if not split.body:
         raise RejectedInput(str(path), "record has no text in body/text/content")
     title = _optional_str(record.get("title"))
-    title = _clean_line(title) if title else derive_title(split.body)
+    title = clean_line(title) if title else derive_title(split.body)
     raw_id = record.get("id")
     has_id = raw_id is not None and str(raw_id).strip() != ""
     return Article(
@@ -475,8 +280,6 @@ def parse_file(path: Path) -> ParsedFile:
         raise RejectedInput(str(path), "empty file")
     suffix = path.suffix.lower()
     if suffix == ".pdf" or raw.startswith(_PDF_MAGIC):
-        from index.pdf import parse_pdf  # index.pdf builds on this module's helpers
-
         return ParsedFile(articles=(parse_pdf(path, raw),))
     text = _read_text(path, raw)
     if suffix in {".json", ".jsonl"}:

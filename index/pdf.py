@@ -2,10 +2,11 @@
 
 Layout works on geometry, not on the order text appears in the file (some writers emit rows across both
 columns): running headers, footers and page numbers are recognised by repetition and position, columns
-by the gutter no line crosses, paragraphs by blank space, indentation and short sentence-ending lines,
-and words hyphenated at line ends are joined. The text then goes through the same brief rules as a
-.txt file (date and byline lines, Highlights, furniture, mojibake). bench/pdf_extractors.py measures
-why pdfium (pypdfium2) rather than pdfminer.six or pypdf.
+by the gutter no line crosses, paragraphs by blank space, indentation and short lines that end a sentence
+or stand alone (a line at normal leading that leaves its sentence open continues the paragraph), and words
+hyphenated at line ends are joined. The text then goes through the same brief rules as a .txt file
+(index.brief_rules: date and byline lines, Highlights, furniture, mojibake). bench/pdf_extractors.py
+measures why pdfium (pypdfium2) rather than pdfminer.six or pypdf.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from index.errors import RejectedInput
-from index.parse import brief_article, content_key, derive_title, parse_date
+from index.brief_rules import brief_article, content_key, derive_title, parse_date
 from index.records import Article
 
 __all__ = ["TextLine", "PdfPage", "PdfMetadata", "Layout", "parse_pdf", "read_pdf", "merge_fragments",
@@ -44,6 +45,12 @@ _SOFT_HYPHEN = "\u00ad"
 _LINE_END_HYPHEN = re.compile(rf"([A-Za-zÀ-ÿ]+)[{_HYPHENS}]$")
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-zÀ-ÿ]+)*")
 _SENTENCE_END = re.compile(r"[.!?:][\"”’)]?$")
+# Baseline-to-baseline distance over type size for lines with no blank space between them, from set solid
+# to 1.5-spaced; pdfium's line centres give 1.29–1.35 for fpdf2's 10 pt on 13 and 12 pt on 16.
+_NORMAL_LEADING = (1.0, 1.5)
+# How a line can end only inside a clause: a comma or semicolon, or a lowercase article, preposition or
+# conjunction (headings, dates and bylines do not end so).
+_CLAUSE_GOES_ON = re.compile(r"(?:[,;]|\b(?:a|an|the|of|to|in|on|at|by|for|from|with|and|or|but|as|than|that))$")
 _TITLE_MAX_WORDS = 25
 _MIN_WORDS = 5
 _SOFTWARE = re.compile(
@@ -294,16 +301,37 @@ def _column(block: Sequence[TextLine]) -> _Column:
     return _Column(float(starts.most_common(1)[0][0]), tuple(block), spacing)
 
 
+def _centre(line: TextLine) -> float:
+    """Where a line sits vertically: its middle moves less than its top or bottom with ascenders and descenders."""
+    return (line.top + line.bottom) / 2
+
+
+def _runs_on(prev: TextLine, line: TextLine) -> bool:
+    """Whether the sentence `prev` leaves open goes on in the next line of its column and type size.
+
+    The next line must follow at normal leading and start in lowercase (no sentence starts so), or `prev`
+    must end inside a clause; a capital after a line like "Market reaction" or "By Jane Doe" starts anew.
+    """
+    if _SENTENCE_END.search(prev.text):
+        return False
+    low, high = _NORMAL_LEADING
+    if not low * line.size <= _centre(line) - _centre(prev) <= high * line.size:
+        return False
+    return line.text[:1].islower() or bool(_CLAUSE_GOES_ON.search(prev.text))
+
+
 def _starts_paragraph(prev: TextLine, line: TextLine, prev_column: _Column, column: _Column,
                       same_block: bool) -> bool:
-    """Blank space, indentation, a change of type size, or a line broken before the right edge."""
+    """Blank space, indentation, a change of type size, or a line broken before the right edge that does
+    not leave its sentence open."""
     if abs(line.size - prev.size) > 0.1 * prev.size:
         return True
     if same_block and line.bottom - prev.bottom > 1.4 * max(column.spacing, 1.15 * line.size):
         return True
     if line.x0 > column.left + 0.8 * line.size:
         return True
-    if prev.text.endswith(tuple(_HYPHENS)):
+    # Checked before the right edge: a hard-wrapped line may end far short of it inside a sentence.
+    if prev.text.endswith(tuple(_HYPHENS)) or (same_block and _runs_on(prev, line)):
         return False
     # A line that ends although the next line's first word would have fitted was broken on purpose
     # (paragraph end, heading, date or byline line); word widths are estimated at half the type size.

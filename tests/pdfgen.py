@@ -1,9 +1,11 @@
 """PDF briefs made in code for the PDF tests and bench/pdf_extractors.py: title page, two-column body, running
-header and footer, words hyphenated at line ends, metadata, and the damaged kinds (scanned, encrypted)."""
+header and footer, words hyphenated at line ends, hard-wrapped lines, metadata, and the damaged kinds (scanned,
+encrypted)."""
 
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -67,6 +69,9 @@ class PdfSpec:
     row_order: bool = False  # content stream in rows across both columns, furniture last (some converters do this)
     indent_paragraphs: bool = False  # first-line indent instead of a blank line between paragraphs
     hyphenate: bool = True
+    # Lines broken after this many characters, as a hard-wrapped text file printed line by line, instead of
+    # at the measure: proportional type leaves such lines ragged, some well short of the right edge.
+    wrap_chars: int | None = None
     user_password: str | None = None
     owner_password: str | None = None
     repeat: int = 1  # the body repeated, for longer documents
@@ -124,6 +129,15 @@ def _split_word(pdf: FPDF, word: str, current: str, room: float, hyphenate: bool
     return "", word
 
 
+def _break_lines(pdf: FPDF, spec: PdfSpec, text: str, width: float, size: float,
+                 indent: float) -> list[tuple[float, str]]:
+    """A paragraph's lines with their offsets: at the spec's character count if it has one, else at the measure."""
+    if spec.wrap_chars:
+        lines = textwrap.wrap(text, spec.wrap_chars, break_long_words=False, break_on_hyphens=False)
+        return [(indent if number == 0 else 0.0, line) for number, line in enumerate(lines)]
+    return _wrap(pdf, text, width, size, indent, spec.hyphenate)
+
+
 def _title_page(pdf: FPDF, spec: PdfSpec, paragraphs: list[str]) -> list[_Op]:
     """Big title, date line, byline and the lead paragraphs across the full width."""
     ops: list[_Op] = []
@@ -138,7 +152,7 @@ def _title_page(pdf: FPDF, spec: PdfSpec, paragraphs: list[str]) -> list[_Op]:
             y += 16
     y += 12
     for text in paragraphs[: spec.lead_paragraphs]:
-        for offset, line in _wrap(pdf, text, _PAGE_W - 2 * _MARGIN, 12, 0, spec.hyphenate):
+        for offset, line in _break_lines(pdf, spec, text, _PAGE_W - 2 * _MARGIN, 12, 0):
             ops.append(_Op(_MARGIN + offset, y, 12, False, line))
             y += 16
         y += 8
@@ -146,13 +160,15 @@ def _title_page(pdf: FPDF, spec: PdfSpec, paragraphs: list[str]) -> list[_Op]:
 
 
 def _body_pages(pdf: FPDF, spec: PdfSpec, paragraphs: list[str]) -> list[list[_Op]]:
-    """The remaining paragraphs flowed through the columns of as many pages as they need."""
+    """The remaining paragraphs flowed through the columns of as many pages as they need (none if none remain)."""
+    if not paragraphs:
+        return []
     width = (_PAGE_W - 2 * _MARGIN - _GUTTER * (spec.columns - 1)) / spec.columns
     pages: list[list[_Op]] = [[]]
     column, y = 0, _BODY_TOP
     for text in paragraphs:
         indent = 14.0 if spec.indent_paragraphs else 0.0
-        for offset, line in _wrap(pdf, text, width, _BODY_SIZE, indent, spec.hyphenate):
+        for offset, line in _break_lines(pdf, spec, text, width, _BODY_SIZE, indent):
             if y > _BODY_BOTTOM:
                 column, y = column + 1, _BODY_TOP
                 if column == spec.columns:

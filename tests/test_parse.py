@@ -1,4 +1,5 @@
-"""Tests for index.parse: every supported format, metadata, and clear rejections."""
+"""Tests for index.parse and the brief rules it shares (index.brief_rules): every supported format, metadata, and
+clear rejections."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 import index.parse as parse
+from index.brief_rules import content_key, derive_title, parse_date
 from index.errors import RejectedInput
-from index.parse import content_key, derive_title, parse_date, parse_file
+from index.parse import parse_file
 from index.records import Article
 from tests.conftest import WIKINEWS
 

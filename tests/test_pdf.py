@@ -13,11 +13,12 @@ import pytest
 
 from bot.cli import main
 from bot.inbox import REJECTED_DIR, process_inbox
+from index.chunk import split_sentences
 from index.embed import Embedder
 from index.engine import Engine
 from index.errors import RejectedInput
 from index.parse import parse_file
-from index.pdf import join_lines
+from index.pdf import PdfPage, TextLine, join_lines, layout, read_pdf
 from index.records import Article
 from tests.conftest import SAMPLES, SAMPLE_TODAY
 from tests.pdfgen import BODY, TITLE, PdfSpec, make_pdf, scanned_pdf
@@ -25,6 +26,17 @@ from tests.pdfgen import BODY, TITLE, PdfSpec, make_pdf, scanned_pdf
 # Compounds whose hyphen the generator may put at a line end; only "thorium-bearing" appears nowhere else
 # in the text, so nothing tells it from a hyphenated word and it comes out joined (a documented limit).
 AMBIGUOUS = {"thorium-bearing": "thoriumbearing"}
+# The operator's brief of issue 17: one column, hard-wrapped, sentences running over line ends.
+NIRON_TITLE = "Iron Nitride Magnets Get a Minnesota Plant"
+NIRON: tuple[str, ...] = (
+    "Niron Magnetics received 40 million dollars in loans from the state of Minnesota and a federal programme to "
+    "build a plant in Sartell that will sell iron nitride magnets to aerospace and fuel-cell customers, the first "
+    "such output in North America. The company said that production would begin in 2026 and that the plant would "
+    "employ about two hundred people.",
+    "Analysts said that magnets without rare earths will not replace neodymium magnets in electric vehicles soon, "
+    "but that they could take a share of the market for pumps, fans and small motors. Prices for neodymium oxide "
+    "fell in October after a rise in the summer.",
+)
 
 
 def _pdf(tmp_path: Path, spec: PdfSpec = PdfSpec(), name: str = "brief.pdf") -> Path:
@@ -102,9 +114,48 @@ def test_words_hyphenated_at_line_ends_are_joined(tmp_path: Path) -> None:
 
 def _line_texts(path: Path) -> list[str]:
     """Raw lines as pdfium reads them (before layout)."""
-    from index.pdf import read_pdf
-
     return [line.text for page in read_pdf(path, path.read_bytes())[1] for line in page.lines]
+
+
+def test_sentences_run_on_over_line_ends_in_one_column(tmp_path: Path) -> None:
+    # 12 pt type on 16 pt leading, each line its own text run, lines broken after 85 characters: some end far
+    # short of the widest line although the next line's first word would have fitted there.
+    spec = PdfSpec(title=NIRON_TITLE, date_line=None, byline=None, paragraphs=NIRON, lead_paragraphs=len(NIRON),
+                   header=None, columns=1, wrap_chars=85)
+    path = _pdf(tmp_path, spec)
+    assert len(read_pdf(path, path.read_bytes())[1]) == 1
+    assert "to aerospace and fuel-cell customers, the first such output in North America. The" in _line_texts(path)
+    article = _article(path)
+    assert article.title == NIRON_TITLE
+    paragraphs = article.body.split("\n\n")
+    assert paragraphs == list(NIRON)
+    sentences = [s for p in paragraphs for s in split_sentences(p)]
+    assert len(sentences) == 4
+    assert all(s[0].isupper() and s[-1] in ".!?" for s in sentences), sentences
+    assert any("received 40 million dollars in loans" in p and "to aerospace and fuel-cell customers" in p
+               for p in paragraphs)
+
+
+def _column_page(lines: list[tuple[str, float]]) -> PdfPage:
+    """One column of (text, right end) lines at x 56 in 12 pt type on 16 pt leading, as pdfium reports them."""
+    placed = [TextLine(56.0, 90.4 + 16 * n, x1, 102.4 + 16 * n, 12.0, text) for n, (text, x1) in enumerate(lines)]
+    return PdfPage(595.0, 842.0, tuple(placed))
+
+
+def test_lines_ending_inside_a_sentence_continue_the_paragraph() -> None:
+    # Every line but the last ends short of the widest with room for the next line's first word.
+    read = layout([_column_page([
+        ("Market reaction", 150.0),  # a heading: the capital after it starts a paragraph
+        ("Shares of the backers rose after the state of", 380.0),  # a line never ends on "of"
+        ("Minnesota confirmed the loans,", 260.0),  # nor on a comma
+        ("Texas and Ohio said they would follow", 330.0),  # lowercase after it: the sentence goes on
+        ("soon after the vote in the state senate and the public hearings next month.", 540.0),
+    ])])
+    assert read.paragraphs == (
+        "Market reaction",
+        "Shares of the backers rose after the state of Minnesota confirmed the loans, Texas and Ohio said they "
+        "would follow soon after the vote in the state senate and the public hearings next month.",
+    )
 
 
 def test_join_lines_rules() -> None:
