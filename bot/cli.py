@@ -212,7 +212,7 @@ COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reind
 def render_text(answer: Answer) -> str:
     """Plain-text answer for the terminal: the brief, passages with the key sentence in »…«, sources."""
     if answer.no_answer:
-        return answer.notice or "No answer."
+        return timeline_text(answer) if answer.timeline else answer.notice or "No answer."
     cited = answer.citation_numbers()
     lines = [answer.notice] if answer.notice else []
     if answer.resolved_query != answer.query:

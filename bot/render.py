@@ -287,6 +287,8 @@ def render_answer(answer: Answer) -> list[str]:
     Without a brief (older engines), the passages are plain paragraphs with the full citations.
     """
     if answer.no_answer:
+        if answer.timeline:  # "and before that?": the earlier briefs of the story, no passage to quote
+            return render_timeline(answer)
         return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
     cited = answer.citation_numbers()
     passages = [f"{p.rank}. {_passage_html(p)} [{cited[p.rank]}]" for p in answer.passages]

@@ -135,7 +135,7 @@ class Engine:
         else:
             hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
         notice = None
-        if not hits and where.window and resolution.kind != "more":
+        if not hits and where.window and resolution.kind not in ("more", "before"):
             # Time words narrow the search; they never turn an answerable question into a refusal:
             # the newest relevant briefs outside the window answer, under a line saying so.
             hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)

@@ -323,11 +323,14 @@ def tell(teller: Storyteller, answer: Answer, turn: Turn, resolution: Resolution
         subject = previous.story or previous.resolved_query
         before = date.fromisoformat(previous.earliest) if previous.earliest else None
         timeline = teller.timeline(subject, as_of, before)
-        if answer.no_answer and before:
+        if answer.no_answer and before and not timeline.entries:
             answer = replace(answer, notice=f"Nothing in the briefs before {before:%-d %B %Y}: that is where the story starts.")
     else:
         subject = turn.resolved_query
         size = teller.size(subject, as_of) if not answer.no_answer and subject else 0
+        # "and before that?" after an ordinary answer goes back from the brief that answered it.
+        top = answer.passages[0].hit.citation.published_at if answer.passages else None
+        turn = replace(turn, earliest=top.isoformat() if top else turn.earliest)
         return (replace(answer, story=subject) if size >= 2 else answer), turn
     return _with_timeline(answer, turn, timeline)
 
