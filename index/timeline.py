@@ -318,6 +318,8 @@ def tell(teller: Storyteller, answer: Answer, turn: Turn, resolution: Resolution
     elif resolution.kind == "more" and previous and previous.story:
         full = teller.timeline(previous.story, as_of)
         unseen = tuple(i for i, e in enumerate(full.entries) if e.citation.article_id not in previous.story_seen)
+        if not unseen:  # every brief was shown: "more" is about passages only
+            return answer, replace(turn, story=previous.story, story_seen=previous.story_seen)
         timeline = replace(full, shown=unseen, remaining=0)
     elif resolution.kind == "before" and previous:
         subject = previous.story or previous.resolved_query
