@@ -1,7 +1,7 @@
 """What the buttons under an answer need, persisted so they keep working after a restart.
 
 Each sent answer gets a short random id (8 URL-safe characters) that goes into callback_data
-("more:<id>", "src:<id>", "ctx:<id>:<n>", all far below Telegram's 64 bytes). The store keeps the
+("more:<id>", "src:<id>", "tl:<id>", "ctx:<id>:<n>", all far below Telegram's 64 bytes). The store keeps the
 question, the resolved query, the engine's Turn (for "More" and for replies to an old answer), the
 citations and the chunk id shown for each cited brief, plus which bot messages carried the answer.
 It is capped: the oldest answers are forgotten first and their buttons say they expired.
@@ -39,6 +39,8 @@ class StoredAnswer:
     chunk_ids: tuple[int, ...]  # per citation: the first passage shown from that brief
     offset: int
     has_more: bool
+    story: str | None = None  # a subject with ≥ 2 dated briefs: the Timeline button
+
 
     @classmethod
     def of(cls, answer_id: str, chat_id: int, answer: Answer, turn: Turn) -> StoredAnswer:
@@ -46,9 +48,12 @@ class StoredAnswer:
         first: dict[str, int] = {}
         for passage in answer.passages:
             first.setdefault(passage.hit.citation.article_id, passage.hit.chunk_id)
+        for entry in answer.timeline.visible if answer.timeline else ():
+            first.setdefault(entry.citation.article_id, entry.chunk_id)
+        # "More" also shows the timeline's briefs left out ("and N more briefs").
+        more = len(answer.passages) >= turn.k or bool(answer.timeline and answer.timeline.remaining)
         return cls(answer_id, chat_id, answer.query, answer.resolved_query, turn, answer.citations,
-                   tuple(first.get(c.article_id, -1) for c in answer.citations), answer.offset,
-                   len(answer.passages) >= turn.k)
+                   tuple(first.get(c.article_id, -1) for c in answer.citations), answer.offset, more, answer.story)
 
     def conversation(self, base: Conversation | None = None) -> Conversation:
         """A conversation whose last turn is this answer, so follow-ups resolve against it."""
@@ -59,7 +64,7 @@ class StoredAnswer:
     def to_json(self) -> dict[str, object]:
         return {"question": self.question, "resolved_query": self.resolved_query, "turn": asdict(self.turn),
                 "citations": [c.to_json() for c in self.citations], "chunk_ids": list(self.chunk_ids),
-                "offset": self.offset, "has_more": self.has_more}
+                "offset": self.offset, "has_more": self.has_more, "story": self.story}
 
     @classmethod
     def from_json(cls, answer_id: str, chat_id: int, data: dict[str, object]) -> StoredAnswer:
@@ -67,7 +72,7 @@ class StoredAnswer:
         return cls(answer_id, chat_id, str(data["question"]), str(data["resolved_query"]),
                    Conversation.from_json([data["turn"]]).turns[0],  # type: ignore[list-item]
                    citations, tuple(int(i) for i in data["chunk_ids"]),  # type: ignore[union-attr]
-                   int(data["offset"]), bool(data["has_more"]))  # type: ignore[call-overload]
+                   int(data["offset"]), bool(data["has_more"]), data.get("story"))  # type: ignore[call-overload,arg-type]
 
 
 def _citation(raw: dict[str, str | None]) -> Citation:

@@ -36,6 +36,7 @@ log = logging.getLogger("briefbot.bot")
 
 COMMANDS = [
     BotCommand("ask", "Ask a question about the briefs"),
+    BotCommand("timeline", "The story of a subject, brief by brief"),
     BotCommand("latest", "The newest briefs"),
     BotCommand("sources", "What the corpus holds"),
     BotCommand("reset", "Forget our conversation"),
@@ -75,7 +76,8 @@ def build_application(config: BotConfig, engine: Engine | None = None) -> Applic
     # Group -2: the allow-list runs before everything, including the alerts' handlers in group -1.
     application.add_handler(TypeHandler(Update, handlers.gate), group=-2)
     for name, callback in (("start", handlers.start), ("help", handlers.help_command), ("ask", handlers.ask_command),
-                           ("latest", handlers.latest), ("sources", handlers.sources), ("reset", handlers.reset),
+                           ("timeline", handlers.timeline_command), ("latest", handlers.latest),
+                           ("sources", handlers.sources), ("reset", handlers.reset),
                            ("stats", handlers.stats)):
         application.add_handler(CommandHandler(name, callback, filters=_NEW))
     alert_service = alert_handlers.install(application, engine, config)

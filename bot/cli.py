@@ -31,6 +31,7 @@ EXAMPLES = """examples:
   briefbot chat
   briefbot eval tests/data/sample_questions.jsonl --compare   # lines may carry "as_of"/"date" and "answer"
   briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
+  briefbot eval --timeline tests/data/stories_dev.jsonl --data-dir /work/eval/rtqa   # story timelines
   briefbot reindex --structure hnsw-sq8            # approximate vector index, no re-embedding
   briefbot serve                                   # needs TELEGRAM_BOT_TOKEN
 """
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("queries", nargs="?", type=Path, help='JSONL of {"query", "gold_ids"}')
     ev.add_argument("--titles", action="store_true", help="self-supervised: each brief's first Highlight/title")
     ev.add_argument("--compare", action="store_true", help="dense-only, BM25-only and hybrid side by side")
+    ev.add_argument("--timeline", type=Path, metavar="FILE",
+                    help='story questions: JSONL of {"id", "query", "as_of", "gold": [{"id", "date"}], "near_miss"}')
     reindex = commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model")
     reindex.add_argument("--structure", choices=["auto", "flat", "hnsw-sq8"],
                          help="only change the vector index structure (no re-embedding); auto = by size")
@@ -161,6 +164,8 @@ def _eval(engine: Engine, args: argparse.Namespace) -> int:
 
     from index.evaluate import MODES, evaluate, load_queries, title_queries
 
+    if args.timeline:
+        return _eval_timeline(engine, args.timeline)
     if not args.queries and not args.titles:
         print("briefbot eval: give QUERIES.jsonl or --titles", file=sys.stderr)
         return 2
@@ -168,6 +173,16 @@ def _eval(engine: Engine, args: argparse.Namespace) -> int:
     for name in (["dense", "bm25", "hybrid"] if args.compare else ["hybrid"]):
         variant = engine.with_settings(replace(engine.settings, modes=MODES[name]))
         print(f"{name:7} {evaluate(variant, queries).row()}")
+    return 0
+
+
+def _eval_timeline(engine: Engine, path: Path) -> int:
+    from index.story_eval import evaluate_stories, load_stories
+
+    report = evaluate_stories(engine, load_stories(path))
+    for score in report.scores:
+        print(score.row())
+    print(report.row())
     return 0
 
 
@@ -197,21 +212,37 @@ COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reind
 def render_text(answer: Answer) -> str:
     """Plain-text answer for the terminal: the brief, passages with the key sentence in »…«, sources."""
     if answer.no_answer:
-        return answer.notice or "No answer."
+        return timeline_text(answer) if answer.timeline else answer.notice or "No answer."
     cited = answer.citation_numbers()
     lines = [answer.notice] if answer.notice else []
     if answer.resolved_query != answer.query:
         lines.append(f"(searching for: {answer.resolved_query})")
     if answer.brief:
         lines.append(" ".join(f"{s.text} [{cited[s.rank]}]" for s in answer.brief) + "\n")
+    if answer.timeline:
+        lines.append(timeline_text(answer) + "\n")
     for p in answer.passages:
         text = p.hit.chunk.text.replace(p.highlight, f"»{p.highlight}«", 1)
         lines.append(f"{p.rank}. {text} [{cited[p.rank]}]\n")
+
     lines.append("Sources:")
     for i, c in enumerate(answer.citations, 1):
         parts = [c.title, c.source, c.published_at.isoformat() if c.published_at else None,
                  c.url or (os.path.basename(c.path) if c.path else None)]
         lines.append(f"[{i}] " + " · ".join(p for p in parts if p))
+    return "\n".join(lines)
+
+
+def timeline_text(answer: Answer) -> str:
+    """The story after the brief: "2025-09-23 · sentence [n]" per shown entry, oldest first."""
+    assert answer.timeline is not None
+    numbers = {c.article_id: i for i, c in enumerate(answer.citations, 1)}
+    timeline = answer.timeline
+    lines = [f"Timeline: {timeline.subject}"]
+    lines += [f"{e.published_at.isoformat()} · {e.text} [{numbers.get(e.citation.article_id, '?')}]"
+              for e in timeline.visible]
+    if timeline.remaining:
+        lines.append(f"… and {timeline.remaining} more briefs (ask \"more\")")
     return "\n".join(lines)
 
 

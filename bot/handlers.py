@@ -32,13 +32,14 @@ from bot.answers import AnswerStore, StoredAnswer
 from bot.config import BotConfig
 from bot.conversations import ConversationStore, conversation_key
 from bot.render import (esc, inline_description, render_answer, render_context, render_corpus, render_inline,
-                        render_latest, render_sources, render_stats, short_title, to_plain)
+                        render_latest, render_sources, render_stats, render_timeline, short_title, to_plain)
 from index.engine import Engine
 from index.errors import BriefbotError, IndexMismatchError, IndexMissingError
 from index.records import Answer, Chunk
 
 __all__ = [
-    "Services", "EXPIRED", "NO_INDEX", "EXAMPLES", "start", "help_command", "ask_command", "latest", "sources",
+    "Services", "EXPIRED", "NO_INDEX", "EXAMPLES", "start", "help_command", "ask_command", "timeline_command",
+    "latest", "sources",
     "reset", "stats", "private_text", "group_text", "private_other", "unknown_command", "button", "inline_query",
     "gate", "on_error", "send_html",
 ]
@@ -53,7 +54,7 @@ APOLOGY = "Sorry, something went wrong while answering. Please try again in a mo
 ADMIN_ONLY = "Sorry, /stats is only for the bot's operators."
 EXAMPLES = ("What happened with Geneva?", "Who controls rare earth processing?", "What did Jamieson Greer say?")
 INLINE_K = 5
-_CALLBACK = re.compile(r"^(more|src):([\w-]{1,16})$|^ctx:([\w-]{1,16}):(\d{1,2})$")
+_CALLBACK = re.compile(r"^(more|src|tl):([\w-]{1,16})$|^ctx:([\w-]{1,16}):(\d{1,2})$")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -102,6 +103,11 @@ class Services:
         stored = StoredAnswer.of(AnswerStore.new_id(), earlier.chat_id, answer, turn)
         self.answers.put(stored)
         return answer, stored
+
+    def timeline(self, key: str, earlier: StoredAnswer) -> tuple[Answer, StoredAnswer | None]:
+        """Engine thread: the story of an earlier answer's subject (the "Timeline" button), remembered
+        like a question so "more" and "and before that?" follow it."""
+        return self.ask(key, earlier.chat_id, f"timeline of {earlier.story}", None)
 
     def context(self, chunk_id: int, article_id: str) -> tuple[list[Chunk], int | None]:
         """Engine thread: a cited passage with its neighbours, and the cited passage's position."""
@@ -175,6 +181,8 @@ def keyboard(stored: StoredAnswer) -> InlineKeyboardMarkup:
     """More / Sources, then one button per cited brief; callback_data stays far below 64 bytes."""
     first = [InlineKeyboardButton("More", callback_data=f"more:{stored.id}")] if stored.has_more else []
     first.append(InlineKeyboardButton("Sources", callback_data=f"src:{stored.id}"))
+    if stored.story:
+        first.append(InlineKeyboardButton("Timeline", callback_data=f"tl:{stored.id}"))
     rows = [first]
     for number, citation in enumerate(stored.citations[:8], 1):
         rows.append([InlineKeyboardButton(f"[{number}] {short_title(citation.title, 36)}",
@@ -223,7 +231,10 @@ HELP = ("<b>Ask a question</b> in plain words. I reply with a short brief: a few
         "key sentence in bold), then the sources. Buttons: <i>More</i> (next passages), <i>Sources</i> (full "
         "citations), and one per brief for the surrounding text. Follow-ups work without repeating yourself "
         "(“what did he say?”, “and terbium?”, “more”), or reply to one of my answers.\n\n"
-        "/ask &lt;question&gt; — ask (needed in groups, or mention me)\n/latest — the newest briefs\n"
+        "Story questions (“what happened with X?”, “catch me up on X”) also get a dated <i>Timeline</i>, "
+        "one line per brief, oldest first; the <i>Timeline</i> button shows it for any answer.\n\n"
+        "/ask &lt;question&gt; — ask (needed in groups, or mention me)\n"
+        "/timeline &lt;subject&gt; — the story so far, brief by brief\n/latest — the newest briefs\n"
         "/sources — what the corpus holds\n/reset — forget our conversation\n/help — this text\n"
         "When alerts are on: /subscribe &lt;topic&gt;, /subscriptions, /unsubscribe, /digest")
 
@@ -241,6 +252,16 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                         f"Usage: /ask &lt;question&gt;, e.g. /ask {esc(EXAMPLES[0])}")
         return
     await answer_question(update, context, parts[1])
+
+
+async def timeline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timeline <subject>: the story of the subject as a dated timeline under its brief."""
+    parts = (update.effective_message.text or "").split(maxsplit=1)  # type: ignore[union-attr]
+    if len(parts) < 2 or not parts[1].strip():
+        await send_html(context.bot, update.effective_chat.id,  # type: ignore[union-attr]
+                        "Usage: /timeline &lt;subject&gt;, e.g. /timeline Geneva")
+        return
+    await answer_question(update, context, f"timeline of {parts[1]}")
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -369,11 +390,28 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _show_context(context, message, stored, number)
     elif match and match.group(1) == "src":
         await send_all(context.bot, message.chat.id, render_sources(stored.citations), reply_to=message.message_id)
+    elif match and match.group(1) == "tl":
+        await _show_timeline(context, message, stored, query.from_user.id)
     else:
         key = conversation_key(message.chat.id, query.from_user.id, message.chat.type)
         async with typing(context.bot, message.chat.id, svc.typing_delay):
             answer, more = await svc.run(svc.more, key, stored)
         await _deliver(context, message.chat.id, answer, more, message.message_id)
+
+
+async def _show_timeline(context: ContextTypes.DEFAULT_TYPE, message: Message, stored: StoredAnswer, user_id: int) -> None:
+    """The Timeline button: the story of the answer's subject, as a reply to the answer."""
+    svc = services(context)
+    if not stored.story:
+        await send_html(context.bot, message.chat.id, "This answer has no story across briefs.", reply_to=message.message_id)
+        return
+    key = conversation_key(message.chat.id, user_id, message.chat.type)
+    async with typing(context.bot, message.chat.id, svc.typing_delay):
+        answer, told = await svc.run(svc.timeline, key, stored)
+    sent = await send_all(context.bot, message.chat.id, render_timeline(answer), reply_to=message.message_id,
+                          markup=keyboard(told) if told else None)
+    for reply in sent if told else ():
+        await svc.run(svc.answers.link_message, message.chat.id, reply.message_id, told.id)  # type: ignore[union-attr]
 
 
 async def _show_context(context: ContextTypes.DEFAULT_TYPE, message: Message, stored: StoredAnswer, number: int) -> None:
@@ -393,7 +431,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer([], cache_time=5, is_personal=True)  # type: ignore[union-attr]
         return
     answer, _ = await svc.run(svc.engine.ask, text, INLINE_K)
-    results = [InlineQueryResultArticle(
+    results = _inline_timeline(answer) + [InlineQueryResultArticle(
         id=str(p.hit.chunk_id), title=short_title(p.hit.citation.title, 64), description=inline_description(answer, p),
         input_message_content=InputTextMessageContent(render_inline(p, p.hit.citation), parse_mode=ParseMode.HTML,
                                                       link_preview_options=_NO_PREVIEW))
@@ -403,6 +441,18 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         results = [InlineQueryResultArticle(id="none", title="Nothing relevant in the briefs", description=notice,
                                             input_message_content=InputTextMessageContent(esc(notice), parse_mode=ParseMode.HTML))]
     await query.answer(results, cache_time=10, is_personal=True)  # type: ignore[union-attr]
+
+
+def _inline_timeline(answer: Answer) -> list[InlineQueryResultArticle]:
+    """"@bot timeline X": the story as the first result, sent as its dated lines."""
+    if not answer.timeline:
+        return []
+    story = answer.timeline
+    return [InlineQueryResultArticle(
+        id="timeline", title=short_title(f"Timeline: {story.subject}", 64),
+        description=f"{len(story.entries)} briefs, {story.entries[0].published_at} to {story.entries[-1].published_at}",
+        input_message_content=InputTextMessageContent(render_timeline(answer)[0], parse_mode=ParseMode.HTML,
+                                                      link_preview_options=_NO_PREVIEW))]
 
 
 # --------------------------------------------------------------------------- access and errors

@@ -21,12 +21,13 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from index.engine import CorpusStats
-from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passage
+from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passage, Timeline
 
 __all__ = [
     "MAX_MESSAGE", "VISIBLE_WORDS", "QUOTE", "esc", "link", "utf16_len", "split_html", "to_plain", "citation_line",
     "short_title", "collapsed_text", "collapsed_words", "render_answer", "render_sources", "render_context", "render_latest",
-    "render_corpus", "render_stats", "render_inline", "inline_description", "format_uptime",
+    "render_corpus", "render_stats", "render_inline", "inline_description", "format_uptime", "render_timeline",
+    "timeline_html", "long_date",
 ]
 
 MAX_MESSAGE = 4096
@@ -286,6 +287,8 @@ def render_answer(answer: Answer) -> list[str]:
     Without a brief (older engines), the passages are plain paragraphs with the full citations.
     """
     if answer.no_answer:
+        if answer.timeline:  # "and before that?": the earlier briefs of the story, no passage to quote
+            return render_timeline(answer)
         return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
     cited = answer.citation_numbers()
     passages = [f"{p.rank}. {_passage_html(p)} [{cited[p.rank]}]" for p in answer.passages]
@@ -298,7 +301,40 @@ def render_answer(answer: Answer) -> list[str]:
     header = _header(answer)
     budget = VISIBLE_WORDS - sum(_visible_words(block) for block in [*header, *rest])
     previews = _normal(" ".join(_visible_text(quote) for quote in quotes))
-    return _messages([*header, _brief_html(answer.brief, cited, budget, previews), *rest])
+    # A story question's timeline follows the brief: the answer first, then how the story got there.
+    story = [timeline_html(answer.timeline, answer.citations)] if answer.timeline else []
+    return _messages([*header, _brief_html(answer.brief, cited, budget, previews), *story, *rest])
+
+
+# --------------------------------------------------------------------------- timelines
+
+
+def long_date(day: date) -> str:
+    """“12 May 2025”: a timeline reads as dates, not ISO stamps."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def timeline_html(timeline: Timeline, citations: Sequence[Citation]) -> str:
+    """“<b>Timeline</b>” then one dated line per shown entry, “12 May 2025 · sentence [n]”, oldest first,
+    and “and N more briefs” when some are not shown; [n] numbers the answer's `citations`."""
+    numbers = {c.article_id: i for i, c in enumerate(citations, 1)}
+    lines = [f"<b>Timeline</b> · {esc(timeline.subject)}"]
+    for entry in timeline.visible:
+        number = numbers.get(entry.citation.article_id)
+        cite = f" [{number}]" if number else ""
+        lines.append(f"{esc(long_date(entry.published_at))} · {esc(entry.text)}{cite}")
+    if timeline.remaining:
+        lines.append(f"<i>and {timeline.remaining} more brief{'s' if timeline.remaining > 1 else ''} (More)</i>")
+    return "\n".join(lines)
+
+
+def render_timeline(answer: Answer) -> list[str]:
+    """A timeline on its own (the Timeline button, inline results): the dated lines, then the sources."""
+    if answer.timeline is None:
+        return [esc(answer.notice or "The briefs hold fewer than two dated briefs on this.")]
+    visible = {e.citation.article_id for e in answer.timeline.visible}
+    sources = "\n".join(_short_citation(i, c) for i, c in enumerate(answer.citations, 1) if c.article_id in visible)
+    return _messages([timeline_html(answer.timeline, answer.citations), f"<b>Sources</b>\n{sources}"])
 
 
 def render_sources(citations: Sequence[Citation]) -> list[str]:

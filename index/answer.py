@@ -65,4 +65,10 @@ def answer_to_json(answer: Answer, request_id: object = None) -> dict[str, objec
              "chunk_id": p.hit.chunk_id, "citation": p.hit.citation.to_json()}
             for p in answer.passages
         ],
+        # Every brief of the story, oldest first (index/timeline.py); "shown": among the ≤ 8 displayed.
+        "timeline": [
+            {"date": e.published_at.isoformat(), "text": e.text, "rank": e.rank, "citation": e.citation.to_json(),
+             "shown": i in answer.timeline.shown}
+            for i, e in enumerate(answer.timeline.entries)
+        ] if answer.timeline else [],
     }

@@ -15,6 +15,9 @@ MAX_TURNS = 20
 _MORE = re.compile(
     r"^(?:(?:show |tell me |give me |any )?more(?: please| results| passages)?|next|go on|continue|keep going|"
     r"anything else)\W*$", re.I)
+# "and before that?": what came before the oldest brief the last answer showed.
+_BEFORE = re.compile(r"^(?:and |so )?(?:what (?:happened |came )?)?(?:before that|before then|earlier than that|"
+                     r"and earlier|anything earlier)\W*$", re.I)
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
@@ -40,6 +43,11 @@ class Turn:
     people: tuple[str, ...] = ()
     published_from: str | None = None
     published_to: str | None = None
+    # A story (index/timeline.py): its subject, the briefs its timeline showed, and the oldest brief
+    # the reader saw (what "and before that?" goes back from).
+    story: str | None = None
+    story_seen: tuple[str, ...] = ()
+    earliest: str | None = None
 
 
 @dataclass
@@ -63,7 +71,7 @@ class Conversation:
         turns = []
         for raw in data:
             raw = dict(raw)
-            for key in ("article_ids", "people"):
+            for key in ("article_ids", "people", "story_seen"):
                 raw[key] = tuple(raw.get(key) or ())  # type: ignore[arg-type]
             turns.append(Turn(**raw))  # type: ignore[arg-type]
         return cls(turns[-MAX_TURNS:])
@@ -71,7 +79,7 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What to search for: `kind` is new, more, swap or reference."""
+    """What to search for: `kind` is new, more, before, swap or reference."""
 
     kind: str
     query: str
@@ -87,6 +95,8 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         return Resolution("new", text)
     if _MORE.match(text):
         return Resolution("more", previous.resolved_query, previous.offset + previous.k, previous)
+    if _BEFORE.match(text):
+        return Resolution("before", previous.story or previous.resolved_query, 0, previous)
     swap = _SWAP.match(text)
     if swap:
         return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous)

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from index.answer import build_answer
@@ -20,6 +20,7 @@ from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
 from index.store import Snapshot, current_folder
 from index.timeframe import TimeIntent, parse_time
+from index.timeline import Storyteller, story_question, tell
 
 __all__ = ["Engine", "CorpusStats", "MAX_QUESTION_CHARS"]
 
@@ -124,7 +125,8 @@ class Engine:
         today = as_of or self.today()
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
-        resolution = resolve(text, conversation or Conversation(), lexical.idf)
+        story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
+        resolution = resolve(story.question if story else text, conversation or Conversation(), lexical.idf)
         intent, where = self._time_window(resolution, today, exists)
         has_subject = lexical.has_subject
         query = intent.query if has_subject(intent.query) else (intent.since_topic or intent.query)
@@ -133,7 +135,7 @@ class Engine:
         else:
             hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
         notice = None
-        if not hits and where.window and resolution.kind != "more":
+        if not hits and where.window and resolution.kind not in ("more", "before"):
             # Time words narrow the search; they never turn an answerable question into a refusal:
             # the newest relevant briefs outside the window answer, under a line saying so.
             hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)
@@ -144,7 +146,7 @@ class Engine:
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
-        return answer, turn
+        return tell(self.storyteller, answer, turn, resolution, story, as_of)
 
     def converse(self, conversation: Conversation, question: str, k: int = 3, as_of: date | None = None) -> Answer:
         """Ask and remember the turn."""
@@ -153,8 +155,15 @@ class Engine:
             conversation.add(turn)
         return answer
 
+    @property
+    def storyteller(self) -> Storyteller:
+        """Timelines over the current snapshot (index/timeline.py)."""
+        return Storyteller(self.snapshot, self.query_embedder)
+
     def _time_window(self, resolution: Resolution, today: date, exists: SearchFilter) -> tuple[TimeIntent, SearchFilter]:
         previous = resolution.previous
+        if resolution.kind == "before" and previous and previous.earliest:
+            return TimeIntent(resolution.query), replace(exists, published_to=_day(previous.earliest) - timedelta(days=1))  # type: ignore[operator]
         if resolution.kind == "more" and previous:
             return TimeIntent(resolution.query), replace(exists, published_from=_day(previous.published_from),
                                                          published_to=_day(previous.published_to))

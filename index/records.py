@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["Article", "Chunk", "Hit", "Citation", "Passage", "BriefSentence", "Answer"]
+__all__ = ["Article", "Chunk", "Hit", "Citation", "Passage", "BriefSentence", "TimelineEntry", "Timeline", "Answer"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,33 @@ class BriefSentence:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """One brief's step in a story: its date, the sentence saying what it adds, and its citation."""
+
+    published_at: date
+    text: str
+    citation: Citation
+    chunk_id: int  # the passage the sentence comes from
+    rank: int  # the brief's place in the story: 1 = the first brief
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A story across briefs (index/timeline.py): every brief about `subject` as of the question's date,
+    oldest first; `shown` picks the entries displayed (at most 8: the first, the newest, the most
+    distinct steps between) and `remaining` counts the entries this conversation has not shown yet."""
+
+    subject: str
+    entries: tuple[TimelineEntry, ...]
+    shown: tuple[int, ...]
+    remaining: int = 0
+
+    @property
+    def visible(self) -> tuple[TimelineEntry, ...]:
+        return tuple(self.entries[i] for i in self.shown)
+
+
+@dataclass(frozen=True)
 class Answer:
     """The extractive answer to one (resolved) question."""
 
@@ -104,6 +131,10 @@ class Answer:
     citations: tuple[Citation, ...] = field(default=())
     # 2–4 sentences from the top passages, the answering one first (empty when nothing answers).
     brief: tuple[BriefSentence, ...] = ()
+    # A story question's dated timeline (None otherwise); `story`: a subject with ≥ 2 dated briefs
+    # (the bot's Timeline button), set on any answer.
+    timeline: Timeline | None = None
+    story: str | None = None
 
     @property
     def no_answer(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -21,7 +22,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "data" / "articles"
+ARTICLES = ROOT / "data" / "articles"
+# data/articles also holds the demo's example brief (issue 19: a Geneva story in three briefs); the
+# tests written for the two real sample briefs keep reading just those, from a folder of links.
+DEMO_BRIEF = ARTICLES / "004_example_geneva_talks_resume.txt"
+
+
+def _real_samples() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"briefbot-samples-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    for path in ARTICLES.glob("*.txt"):
+        if path != DEMO_BRIEF and not (folder / path.name).exists():
+            (folder / path.name).symlink_to(path)
+    return folder
+
+
+SAMPLES = _real_samples()
 # Data for developers and CI, beside the checkout (never committed); a clone without it skips what needs it.
 SHARED = Path(os.environ.get("BRIEFBOT_SHARED_DIR") or ROOT.parent / "shared")
 WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"

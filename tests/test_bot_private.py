@@ -71,8 +71,8 @@ async def test_question_gets_html_answer_with_citation_buttons_and_typing(bot_ap
     labels = [b["text"] for b in buttons(rec)]
     assert labels[:2] == ["More", "Sources"] and labels[2].startswith("[1] ")
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(rec))
-    assert [c["command"] for c in next(iter(bot_api._commands.values()))][:5] == ["ask", "latest", "sources",
-                                                                                  "reset", "help"]
+    assert [c["command"] for c in next(iter(bot_api._commands.values()))][:6] == ["ask", "timeline", "latest",
+                                                                                  "sources", "reset", "help"]
 
 
 async def test_follow_ups_more_and_swap(bot_api: FakeBotApi, start_bot: Any) -> None:

@@ -1,0 +1,363 @@
+"""Story questions answered as a dated timeline across briefs (issue 19), without an LLM.
+
+"What happened with X?", "catch me up on X", "timeline of X" ask for the story of X. The story is
+every dated brief ABOUT X as of the question's date (a brief that mentions X in passing, or another
+storm with a similar name, is not), one entry per brief, oldest first, each with the sentence that
+says what that brief adds.
+
+Membership reads only what the index stores: each passage's vector (never re-embedded), its text
+and its brief's title. A brief belongs when enough of it is about X: its title names X, a share of
+its passages name X, and its passages' meaning is close to X (`StorySettings`, measured with
+`python bench/tune_timeline.py` on tests/data/stories_dev.jsonl).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+
+from index.chunk import is_heading, split_sentences
+from index.conversation import Resolution, Turn
+from index.embed import Embedder
+from index.lexical import name_terms, tokenize, weighted_share
+from index.records import Answer, Citation, Timeline, TimelineEntry
+from index.retrieve import SearchFilter
+from index.store import Snapshot, citation_from_row
+
+__all__ = ["StoryQuestion", "story_question", "StorySettings", "StoryBrief", "Storyteller", "choose_shown",
+           "tell", "MAX_SHOWN", "MAX_ENTRY_WORDS"]
+
+MAX_SHOWN = 8
+MAX_ENTRY_WORDS = 30
+
+_SUBJECT = r"(?P<subject>.+?)"
+_END = r"(?:\s+(?:so far|lately|recently|until now|to date))?\s*[?.!]*\s*$"
+_STORY_FORMS = [re.compile(rf"^{form}{_END}", re.I) for form in (
+    rf"(?:so\s*,?\s*)?what(?:'s|’s| is| has)?\s+(?:been\s+)?happen(?:ed|ing)\s+(?:with|to|over|around|regarding)\s+{_SUBJECT}",
+    rf"what(?:'s|’s| is)\s+(?:been\s+)?going on\s+(?:with|in|at|over|around)\s+{_SUBJECT}",
+    rf"how\s+(?:did|has|have)\s+{_SUBJECT}\s+(?:unfold(?:ed)?|develop(?:ed)?|play(?:ed)? out|evolve[d]?)",
+    rf"(?:please\s+)?(?:catch|fill)\s+me\s+(?:up\s+on|in\s+on)\s+{_SUBJECT}",
+    rf"(?:please\s+)?(?:bring|get)\s+me\s+up\s+to\s+speed\s+on\s+{_SUBJECT}",
+    rf"(?:(?:show|give)\s+me\s+)?(?:a|the)?\s*(?:timeline|chronology|story)\s+(?:of|for|on|about)\s+{_SUBJECT}",
+    rf"/?timeline(?:@\w+)?\s*:?\s+{_SUBJECT}",
+)]
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
+
+
+@dataclass(frozen=True)
+class StoryQuestion:
+    """A question that asks for the story of `subject`; `question` is how to search for it."""
+
+    subject: str
+
+    @property
+    def question(self) -> str:
+        return f"What happened with {self.subject}?"
+
+
+def story_question(text: str) -> StoryQuestion | None:
+    """The story a question asks for, or None for any other question ("what did Greer say?")."""
+    text = " ".join(text.split())
+    for form in _STORY_FORMS:
+        match = form.match(text)
+        if match:
+            subject = _LEADING_ARTICLE.sub("", match.group("subject").strip(" ,;:")).strip()
+            if tokenize(subject):
+                return StoryQuestion(subject)
+    return None
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    """When a brief is about the subject, measured on the labelled stories (bench/tune_timeline.py)."""
+
+    # Briefs considered: those holding one of the subject's best passages, dense or BM25 (200 → 80: same
+    # coverage 0.961, precision 0.952 → 0.961, lookalikes 0.029 → 0.019 on the dev stories).
+    candidates: int = 80
+    # A term at least this rare (IDF) is one of the subject's names: "Ian", "Griner", "Artemis".
+    name_idf: float = 3.5
+    # about = title_weight × (title names X) + share of passages naming X + similarity_weight × the
+    # best passage's cosine to X; a brief belongs at `threshold` or above. Measured on the 12 dev
+    # stories: 0.25 / 1.0 / 1.0 → coverage 0.961, precision 0.952, lookalikes 0.029 (threshold 0.9:
+    # 0.981 / 0.935 / 0.037; 1.1: 0.883 / 0.978 / 0.022; title weight 0.5: lookalikes 0.055).
+    title_weight: float = 0.25
+    similarity_weight: float = 1.0
+    threshold: float = 1.0
+    # A passage names X when it holds this share of X's name weight (all of it for one name).
+    passage_names: float = 0.99
+
+
+@dataclass(frozen=True)
+class StoryBrief:
+    """A candidate brief with the evidence that it is about the subject."""
+
+    seq: int
+    citation: Citation
+    title_share: float  # share of the subject's term weight in the title
+    passage_share: float  # share of its passages that name the subject
+    best_similarity: float  # its best passage's cosine to the subject (stored vectors)
+    about: float = 0.0
+    passages: tuple[tuple[int, int, str, float], ...] = field(default=(), repr=False)  # (chunk id, position, text, cosine)
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """The subject's terms, computed once."""
+
+    text: str
+    weights: dict[str, float]
+    names: dict[str, float]
+    vector: np.ndarray
+
+
+class Storyteller:
+    """Finds a subject's briefs in one snapshot and tells them as a timeline."""
+
+    def __init__(self, snapshot: Snapshot, embedder: Embedder, settings: StorySettings | None = None) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.settings = settings or StorySettings()
+
+    def timeline(self, subject: str, as_of: date | None = None, before: date | None = None) -> Timeline:
+        """The story of `subject` from the briefs known on `as_of` (published before `before`, if given)."""
+        about = self._subject(subject)
+        members = [b for b in self.briefs(about, as_of) if b.about >= self.settings.threshold]
+        if before:
+            members = [b for b in members if b.citation.published_at and b.citation.published_at < before]
+        entries = _entries(about, sorted(members, key=lambda b: (b.citation.published_at, b.seq)),
+                           self.snapshot.lexical.idf)
+        shown = choose_shown(entries)
+        return Timeline(subject, entries, shown, len(entries) - len(shown))
+
+    def size(self, subject: str, as_of: date | None = None) -> int:
+        """How many dated briefs the story of `subject` has (for the Timeline button)."""
+        about = self._subject(subject)
+        return sum(b.about >= self.settings.threshold for b in self.briefs(about, as_of))
+
+    def _subject(self, subject: str) -> _Subject:
+        weights = self.snapshot.lexical.term_weights(subject)
+        names = {t: w for t, w in weights.items() if w >= self.settings.name_idf}
+        # Capitalised words are names even where common ("Hurricane"); without any rare or
+        # capitalised term, every informative term must be named ("monkeypox outbreak").
+        capitalised = {t: w for t, w in weights.items() if t in name_terms(subject)}
+        key = names or capitalised or weights
+        return _Subject(subject, weights, key, self.embedder.embed([subject])[0])
+
+    def briefs(self, subject: _Subject | str, as_of: date | None = None) -> list[StoryBrief]:
+        """Dated candidate briefs known on `as_of`, each scored (`about`)."""
+        about = subject if isinstance(subject, _Subject) else self._subject(subject)
+        if not about.weights:
+            return []
+        known = SearchFilter(known_by=as_of)
+        condition, params = known.sql()
+        allowed = self.snapshot.chunk_ids(f"{condition} AND a.published_at IS NOT NULL", params)
+        if not len(allowed):
+            return []
+        seqs = self._candidate_briefs(about, allowed)
+        return [self._score(about, seq, rows) for seq, rows in self._passages(seqs).items()]
+
+    def _candidate_briefs(self, about: _Subject, allowed: np.ndarray) -> list[int]:
+        n = self.settings.candidates
+        dense = self.snapshot.vectors.search(about.vector, n, allowed)[1]
+        bm25 = self.snapshot.lexical.scores(about.text, allowed)
+        lexical = np.flatnonzero(bm25 > 0)
+        if len(lexical) > n:
+            lexical = lexical[np.argpartition(-bm25[lexical], n - 1)[:n]]
+        ids = np.unique(np.concatenate([dense[dense >= 0], lexical])).tolist()
+        if not ids:
+            return []
+        rows = self.snapshot.query(f"SELECT DISTINCT article_seq FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return [r[0] for r in rows]
+
+    def _passages(self, seqs: Sequence[int]) -> dict[int, list[object]]:
+        """Each brief's row and passages (id, position, text), by article seq."""
+        if not seqs:
+            return {}
+        marks = ",".join("?" * len(seqs))
+        rows = self.snapshot.query(
+            f"SELECT c.id AS chunk_id, c.position, c.text, a.* FROM chunks c JOIN articles a ON a.seq = c.article_seq "
+            f"WHERE c.article_seq IN ({marks}) ORDER BY c.article_seq, c.position", list(seqs))
+        grouped: dict[int, list[object]] = {}
+        for row in rows:
+            grouped.setdefault(row["seq"], []).append(row)
+        return grouped
+
+    def _score(self, about: _Subject, seq: int, rows: list[object]) -> StoryBrief:
+        s = self.settings
+        ids = np.array([r["chunk_id"] for r in rows], dtype=np.int64)  # type: ignore[index]
+        cosines = self.snapshot.vectors.vectors(ids) @ about.vector
+        named = [weighted_share(about.names, set(tokenize(r["text"]))) >= s.passage_names for r in rows]  # type: ignore[index]
+        citation = citation_from_row(rows[0])  # type: ignore[arg-type]
+        title = weighted_share(about.weights, set(tokenize(citation.title)))
+        share = sum(named) / len(rows)
+        best = float(cosines.max())
+        score = s.title_weight * title + share + s.similarity_weight * best
+        passages = tuple((int(i), int(r["position"]), str(r["text"]), float(c))  # type: ignore[index]
+                         for i, r, c in zip(ids.tolist(), rows, cosines.tolist()))
+        return StoryBrief(seq, citation, title, share, best, score, passages)
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    chunk_id: int
+    terms: frozenset[str]
+    order: int  # place in the brief: 0 = its first sentence
+    cosine: float  # its passage's cosine to the subject
+
+
+def _entries(about: _Subject, members: Sequence[StoryBrief], idf: object) -> tuple[TimelineEntry, ...]:
+    """One sentence per brief saying what it adds: not the background every brief repeats, not what
+    the previous entry said."""
+    candidates = [_candidates(b) for b in members]
+    background = _background(candidates)
+    entries: list[TimelineEntry] = []
+    previous: frozenset[str] = frozenset()
+    for rank, (brief, options) in enumerate(zip(members, candidates), 1):
+        choice = _choose(options, about, background, previous, idf) if options else None
+        text = choice.text if choice else brief.citation.title
+        entries.append(TimelineEntry(brief.citation.published_at, _cut(text), brief.citation,  # type: ignore[arg-type]
+                                     choice.chunk_id if choice else brief.passages[0][0], rank))
+        previous = choice.terms if choice else frozenset(tokenize(text))
+    return tuple(entries)
+
+
+# Sentences considered per brief: its lede passages and the passages closest to the subject.
+_LEDE_PASSAGES = 2
+_CLOSE_PASSAGES = 2
+
+
+def _candidates(brief: StoryBrief) -> list[_Candidate]:
+    by_cosine = sorted(brief.passages, key=lambda p: -p[3])[:_CLOSE_PASSAGES]
+    chosen = sorted({p for p in brief.passages if p[1] < _LEDE_PASSAGES} | set(by_cosine), key=lambda p: p[1])
+    found: list[_Candidate] = []
+    for chunk_id, _, text, cosine in chosen:
+        for sentence in split_sentences(text):
+            words = sentence.split()
+            if len(words) < 6 or is_heading(sentence) or _QUESTION_END.search(sentence) or sentence.startswith("•"):
+                continue
+            found.append(_Candidate(sentence.strip(), chunk_id, frozenset(tokenize(sentence)), len(found), cosine))
+    return found
+
+
+def _background(candidates: Sequence[list[_Candidate]]) -> frozenset[str]:
+    """Terms most briefs of the story use: what every brief repeats rather than what it adds."""
+    if len(candidates) < 3:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for options in candidates:
+        for term in frozenset().union(*(c.terms for c in options)) if options else ():
+            counts[term] = counts.get(term, 0) + 1
+    return frozenset(t for t, n in counts.items() if n >= 0.6 * len(candidates))
+
+
+# Weights of the entry sentence's signals: what it adds counts most; a lede and words of the subject
+# say it is the brief's news about X rather than an aside.
+_NEW_WEIGHT = 1.0
+_SUBJECT_WEIGHT = 0.5
+_LEDE_WEIGHT = 0.3
+_COSINE_WEIGHT = 0.3
+_TOO_LONG = 0.5
+_REPEAT = 0.5  # Jaccard overlap with the previous entry above which the sentence repeats it
+
+
+def _choose(options: Sequence[_Candidate], about: _Subject, background: frozenset[str], previous: frozenset[str],
+            idf: object) -> _Candidate:
+    def weight(term: str) -> float:
+        return max(float(idf(term)), 0.5)  # type: ignore[operator]
+
+    def score(c: _Candidate) -> float:
+        total = sum(weight(t) for t in c.terms) or 1.0
+        new = sum(weight(t) for t in c.terms - background - previous - set(about.weights)) / total
+        mentions = weighted_share(about.weights, set(c.terms))
+        long = len(c.text.split()) > MAX_ENTRY_WORDS
+        repeats = _jaccard(c.terms, previous) > _REPEAT
+        return (_NEW_WEIGHT * new + _SUBJECT_WEIGHT * mentions + _LEDE_WEIGHT * (c.order < 2)
+                + _COSINE_WEIGHT * c.cosine - _TOO_LONG * long - 2 * repeats)
+
+    return max(options, key=score)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _cut(text: str) -> str:
+    """At most `MAX_ENTRY_WORDS` words; a longer sentence ends with an ellipsis."""
+    words = text.split()
+    return text if len(words) <= MAX_ENTRY_WORDS else " ".join(words[:MAX_ENTRY_WORDS]).rstrip(",;:") + "…"
+
+
+def choose_shown(entries: Sequence[TimelineEntry], limit: int = MAX_SHOWN) -> tuple[int, ...]:
+    """The first, the newest, and the most distinct steps between (greedy: farthest from those picked)."""
+    if len(entries) <= limit:
+        return tuple(range(len(entries)))
+    terms = [frozenset(tokenize(e.text)) for e in entries]
+    picked = [0, len(entries) - 1]
+    while len(picked) < limit:
+        rest = [i for i in range(len(entries)) if i not in picked]
+        picked.append(max(rest, key=lambda i: (min(1 - _jaccard(terms[i], terms[j]) for j in picked), -i)))
+    return tuple(sorted(picked))
+
+
+# --------------------------------------------------------------------------- the engine's use
+
+
+def tell(teller: Storyteller, answer: Answer, turn: Turn, resolution: Resolution, story: StoryQuestion | None,
+         as_of: date | None) -> tuple[Answer, Turn]:
+    """Add the story to an answer: a timeline for story questions and their follow-ups ("more", "and
+    before that?"), otherwise the subject when it has ≥ 2 dated briefs (the bot's Timeline button)."""
+    previous = resolution.previous
+    if story:
+        timeline = teller.timeline(story.subject, as_of)
+    elif resolution.kind == "more" and previous and previous.story:
+        full = teller.timeline(previous.story, as_of)
+        unseen = tuple(i for i, e in enumerate(full.entries) if e.citation.article_id not in previous.story_seen)
+        if not unseen:  # every brief was shown: "more" is about passages only
+            return answer, replace(turn, story=previous.story, story_seen=previous.story_seen)
+        timeline = replace(full, shown=unseen, remaining=0)
+    elif resolution.kind == "before" and previous:
+        subject = previous.story or previous.resolved_query
+        before = date.fromisoformat(previous.earliest) if previous.earliest else None
+        timeline = teller.timeline(subject, as_of, before)
+        if answer.no_answer and before and not timeline.entries:
+            answer = replace(answer, notice=f"Nothing in the briefs before {before:%-d %B %Y}: that is where the story starts.")
+    else:
+        subject = turn.resolved_query
+        size = teller.size(subject, as_of) if not answer.no_answer and subject else 0
+        # "and before that?" after an ordinary answer goes back from the brief that answered it.
+        top = answer.passages[0].hit.citation.published_at if answer.passages else None
+        turn = replace(turn, earliest=top.isoformat() if top else turn.earliest)
+        return (replace(answer, story=subject) if size >= 2 else answer), turn
+    return _with_timeline(answer, turn, timeline)
+
+
+def _with_timeline(answer: Answer, turn: Turn, timeline: Timeline) -> tuple[Answer, Turn]:
+    """A timeline needs two dated briefs; its briefs join the answer's citations."""
+    if len(timeline.entries) < 2 and not timeline.remaining:
+        shown_dates = [e.published_at for e in timeline.visible]
+        return replace(answer, story=None), replace(turn, earliest=_earliest(turn, answer, shown_dates))
+    citations = list(answer.citations)
+    for entry in timeline.visible:
+        if entry.citation not in citations:
+            citations.append(entry.citation)
+    seen = tuple(dict.fromkeys(e.citation.article_id for e in timeline.visible))
+    answer = replace(answer, timeline=timeline, story=timeline.subject, citations=tuple(citations))
+    turn = replace(turn, story=timeline.subject, story_seen=seen,
+                   earliest=_earliest(turn, answer, [e.published_at for e in timeline.visible]))
+    return answer, turn
+
+
+def _earliest(turn: Turn, answer: Answer, dates: Sequence[date]) -> str | None:
+    """The oldest brief the reader has seen: "and before that?" asks for what came earlier."""
+    cited = [p.hit.citation.published_at for p in answer.passages if p.hit.citation.published_at]
+    found = min([*dates, *cited], default=None)
+    return found.isoformat() if found else turn.earliest
