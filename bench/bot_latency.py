@@ -3,6 +3,8 @@
     .venv/bin/python bench/bot_latency.py            # builds the ~10k-passage index once, then measures
     .venv/bin/python bench/bot_latency.py -n 200     # more questions
     .venv/bin/python bench/bot_latency.py --build-only
+    .venv/bin/python bench/bot_latency.py --burst 200   # also: 200 questions pushed at once from 200 chats
+    .venv/bin/python bench/bot_latency.py --data-dir D  # another index (copied; the original is not touched)
 
 The index: the 293 Wikinews articles (../shared/corpora/wikinews/articles.jsonl, ~1.6k passages)
 plus synthetic variants of them (paragraphs rotated, title/id/url/date changed, so deduplication
@@ -176,13 +178,58 @@ async def measure(data_dir: Path, asked: list[str], warmup: int = 5) -> tuple[li
     return engine_only, through_bot, info
 
 
+async def measure_burst(data_dir: Path, asked: list[str]) -> tuple[float, list[float]]:
+    """All questions pushed at once, each from its own chat: seconds until the last answer, and each latency."""
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.config import BotConfig
+    from index.engine import Engine
+    from tests.fakebotapi import FakeBotApi
+
+    async with FakeBotApi(token=TOKEN) as fake:
+        config = BotConfig(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.ptb_base_url,
+                           BRIEFBOT_DATA_DIR=data_dir)  # type: ignore[call-arg]
+        application = build_application(config, Engine(data_dir))
+        await application.initialize()
+        await application.post_init(application)  # type: ignore[misc]
+        await application.start()
+        await application.updater.start_polling(timeout=10, allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
+        try:
+            fake.user_message(70_000, asked[0])  # the model and index loaded before the burst
+            await fake.wait_for_request("sendMessage", lambda r: r.params.get("chat_id") == 70_000, 60)
+            started = time.perf_counter()
+            chats = {80_000 + i: fake.user_message(80_000 + i, q)["update_id"] for i, q in enumerate(asked)}
+            replies = [await fake.wait_for_request("sendMessage", lambda r, c=c: r.params.get("chat_id") == c, 120)
+                       for c in chats]
+            last = max(r.timestamp for r in replies) - started
+            return last, [r.timestamp - fake.pushed_at(chats[r.params["chat_id"]]) for r in replies]
+        finally:
+            await application.updater.stop()  # type: ignore[union-attr]
+            await application.stop()
+            await application.post_shutdown(application)  # type: ignore[misc]
+            await application.shutdown()
+
+
+def private_copy(source: Path) -> Path:
+    """A throw-away copy of a data dir (the bench wipes its state/)."""
+    import shutil
+    import tempfile
+
+    target = Path(tempfile.mkdtemp(prefix="briefbot-bench-")) / "data"
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("state"))
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=120, help="questions to time (default 120)")
     parser.add_argument("--build-only", action="store_true", help="build/cache the index and stop")
+    parser.add_argument("--burst", type=int, default=0, help="also push this many questions at once, one chat each")
+    parser.add_argument("--data-dir", type=Path, help="measure over (a copy of) this data dir instead")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    data_dir = build_index()
+    data_dir = private_copy(args.data_dir) if args.data_dir else build_index()
     if args.build_only:
         return 0
     asked = questions(data_dir, args.n)
@@ -200,6 +247,11 @@ def main() -> int:
                          ("bot minus engine (Telegram/PTB/HTTP overhead)", overhead)):
         ms = [v * 1000 for v in values]
         print(f"| {name:46} | {percentile(ms, 50):6.1f} | {percentile(ms, 95):6.1f} | {max(ms):6.1f} |")
+    if args.burst:
+        last, each = asyncio.run(measure_burst(data_dir, questions(data_dir, args.burst, seed=11)))
+        ms = [v * 1000 for v in each]
+        print(f"burst: {args.burst} questions pushed at once from {args.burst} chats: all answered in {last:.1f} s "
+              f"(p50 {percentile(ms, 50):.0f} ms, p99 {percentile(ms, 99):.0f} ms)")
     return 0
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from index.brief import BriefWeights, Embed, Sentence, candidate_sentences, choose_brief, closeness, score_sentences
+from index.brief import BriefWeights, Sentence, candidate_sentences, choose_brief, is_open_question, score_sentences
 from index.chunk import is_heading, split_sentences
 from index.records import Answer, BriefSentence, Citation, Hit, Passage
 
@@ -17,29 +17,21 @@ __all__ = ["build_answer", "answer_to_json", "BRIEF_PASSAGES"]
 BRIEF_PASSAGES = 3
 
 
-def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float], embed: Embed,
-                 offset: int = 0, notice: str | None = None, weights: BriefWeights = BriefWeights()) -> Answer:
+def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float], offset: int = 0, notice: str | None = None, weights: BriefWeights = BriefWeights()) -> Answer:
     """Rank the hits as passages, pick each one's key sentence and the brief, number the citations."""
     citations: list[Citation] = []
     for hit in hits:
         if hit.citation not in citations:
             citations.append(hit.citation)
     sentences = candidate_sentences([h.chunk for h in hits], offset + 1)
-    # Centrality is measured against the passages the brief is drawn from, whatever k is.
-    scores = _scores(resolved_query, sentences, [h.chunk.text for h in hits[:BRIEF_PASSAGES]], idf, embed, weights)
+    scores = score_sentences(resolved_query, sentences, idf, weights)
     passages = tuple(Passage(offset + i + 1, hit, _key_sentence(hit.chunk.text, offset + i + 1, sentences, scores))
                      for i, hit in enumerate(hits))
     near_top = [i for i, s in enumerate(sentences) if s.rank <= offset + BRIEF_PASSAGES]
-    brief = choose_brief([sentences[i] for i in near_top], scores[near_top], weights) if near_top else []
+    brief = (choose_brief([sentences[i] for i in near_top], scores[near_top], weights, is_open_question(resolved_query))
+             if near_top else [])
     return Answer(query=query, resolved_query=resolved_query, passages=passages, offset=offset, notice=notice,
                   citations=tuple(citations), brief=tuple(BriefSentence(s.text, s.rank) for s in brief))
-
-
-def _scores(question: str, sentences: Sequence[Sentence], passages: Sequence[str], idf: Callable[[str], float],
-            embed: Embed, weights: BriefWeights) -> np.ndarray:
-    if not sentences:
-        return np.empty(0, np.float32)
-    return score_sentences(question, sentences, idf, closeness(question, sentences, passages, embed), weights)
 
 
 def _key_sentence(text: str, rank: int, sentences: Sequence[Sentence], scores: np.ndarray) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +18,7 @@ from index.precision import BFLOAT16, FLOAT32, resolve_precision
 # torch and sentence_transformers are imported only when a PyTorch model is loaded: once a data dir
 # holds the verified ONNX export (index.onnx_embed), ingest and queries run on OpenVINO without torch.
 
-__all__ = [
+__all__ = ["RememberingEmbedder", 
     "Embedder", "SentenceTransformerEmbedder", "HashEmbedder", "default_model_path", "load_embedder", "model_id_for",
     "model_path_for", "DEFAULT_MODEL_ID", "unit_rows",
 ]
@@ -48,6 +49,33 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     rows = np.ascontiguousarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return rows / np.where(norms == 0, 1.0, norms)
+
+
+class RememberingEmbedder:
+    """An embedder that keeps its last few one-text results: a question is embedded once per ask though
+    the search, the "since …" anchor and the story each ask for its vector."""
+
+    def __init__(self, inner: Embedder, size: int = 64) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.precision = getattr(inner, "precision", "float32")
+        self._size = size
+        self._recent: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        if len(texts) != 1:
+            return self.inner.embed(texts, batch_size=batch_size, show_progress=show_progress)
+        with self._lock:
+            found = self._recent.get(texts[0])
+        if found is None:
+            found = self.inner.embed(texts)
+            with self._lock:
+                if len(self._recent) >= self._size:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[texts[0]] = found
+        return found.copy()
 
 
 class SentenceTransformerEmbedder:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, people_in, resolve
-from index.embed import Embedder, load_embedder, model_id_for
+from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
 from index.onnx_embed import load_exported_embedder
 from index.precision import resolve_precision
@@ -51,7 +51,7 @@ class Engine:
         self.model_id = embedder.model_id if embedder else model_id_for(model)
         self._embedder = embedder
         # An injected embedder serves queries too; a configured model queries through ONNX when it can.
-        self._query_embedder: Embedder | None = embedder
+        self._query_embedder: Embedder | None = RememberingEmbedder(embedder) if embedder else None
         self.precision = precision  # auto | fp32 | bf16 (index.precision)
         self.backend = backend  # auto | openvino | torch (index.onnx_embed.load_exported_embedder)
         self.settings = settings or RetrievalSettings()
@@ -81,7 +81,8 @@ class Engine:
     def query_embedder(self) -> Embedder:
         """Embeds questions and alert topics: the export in float32 on one thread, or, failing that, `embedder`."""
         if self._query_embedder is None:
-            self._query_embedder = load_exported_embedder(self.data_dir, self.model, lambda: self.embedder, self.backend)
+            self._query_embedder = RememberingEmbedder(
+                load_exported_embedder(self.data_dir, self.model, lambda: self.embedder, self.backend))
         return self._query_embedder
 
     @property
@@ -141,7 +142,7 @@ class Engine:
             hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)
                     if has_subject(query) else self._newest_summaries(exists, k, resolution.offset))
             notice = _widened(intent, where) if hits else None
-        answer = build_answer(question, query, hits, lexical.idf, self.query_embedder.embed, resolution.offset,
+        answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
                               notice if hits else _nothing_found(resolution))
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:

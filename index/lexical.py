@@ -92,6 +92,25 @@ class LexicalIndex:
         indptr = self._model.scores["indptr"]
         return int(indptr[token_id + 1] - indptr[token_id])
 
+    def passages_with(self, term: str) -> np.ndarray:
+        """Ids of the passages whose text or brief title holds a stemmed term: its posting list, read
+        instead of tokenising stored text again at question time."""
+        token_id = self._model.vocab_dict.get(term)
+        if token_id is None:
+            return np.empty(0, np.int64)
+        indptr = self._model.scores["indptr"]
+        return np.asarray(self._model.scores["indices"][indptr[token_id] : indptr[token_id + 1]], np.int64)
+
+    def weighted_presence(self, weights: dict[str, float], ids: np.ndarray) -> np.ndarray:
+        """For each passage id, the share of `weights`' term weight its text and title hold."""
+        total = sum(weights.values())
+        share = np.zeros(len(ids), np.float32)
+        if not total or not len(ids):
+            return share
+        for term, weight in weights.items():
+            share += weight * np.isin(ids, self.passages_with(term))
+        return share / total
+
     def term_weights(self, query: str) -> dict[str, float]:
         """The query's informative terms with their IDF; a term the corpus never saw weighs the most."""
         unseen = float(np.log(1 + (self.count + 0.5) / 0.5))

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 
 from index.embed import Embedder
-from index.lexical import name_terms, tokenize, top_k, weighted_share
+from index.lexical import name_terms, top_k
 from index.records import Chunk, Citation, Hit
 from index.store import Snapshot
 
@@ -190,14 +190,16 @@ class Retriever:
                latest: bool) -> list[Hit]:
         s = self.settings
         rows = self.snapshot.chunks([int(i) for i in ids])
+        # A passage is read with its brief's title ("Kalgoorlie" in the title covers its passages), which is
+        # what its BM25 document holds: presence comes from the posting lists, nothing is tokenised again.
+        lexicon = self.snapshot.lexical
+        coverage = lexicon.weighted_presence(query.weights, ids)
+        names = lexicon.weighted_presence(dict.fromkeys(query.rare_names, 1.0), ids) if query.rare_names else None
         admitted: list[bool] = []
         relevance: list[float] = []
-        for chunk_id, similarity, lexical_share in zip(ids.tolist(), dense.tolist(), lexical.tolist()):
-            chunk, citation = rows[chunk_id]
-            # A passage is read with its brief's title: "Kalgoorlie" in the title covers its passages.
-            present = set(tokenize(chunk.text)) | set(tokenize(citation.title))
-            admitted.append(s.gate.admits(similarity, weighted_share(query.weights, present),
-                                          not query.rare_names <= present, len(query.weights)))
+        for row, (similarity, lexical_share) in enumerate(zip(dense.tolist(), lexical.tolist())):
+            missing_name = names is not None and names[row] < 1.0 - 1e-6
+            admitted.append(s.gate.admits(similarity, float(coverage[row]), missing_name, len(query.weights)))
             relevance.append(similarity * ("dense" in s.modes) + s.lexical_weight * lexical_share)
         if not any(admitted):
             return []

@@ -39,13 +39,16 @@ from index.precision import FLOAT32, PRECISIONS
 from index.records import Article, Chunk, Citation
 from index.vectors import STRUCTURES, choose_structure, load_index, new_index
 
-__all__ = ["Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "stored_format", "FORMAT_VERSION"]
+__all__ = ["CITATION_COLUMNS", "Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "stored_format", "FORMAT_VERSION"]
 
 # 2: BM25 indexes each passage with its brief's title. 3: a section heading starts a passage.
 FORMAT_VERSION = 3
 _MANIFEST = "manifest.json"
 _META = "meta.sqlite"
 _KEEP_OLD_GENERATIONS = 1
+_REMEMBERED_FILTERS = 32
+# What a citation needs of an article (never its body: reading bodies made every search slower).
+CITATION_COLUMNS = "a.seq, a.id, a.title, a.source, a.author, a.published_at, a.url, a.path"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -110,6 +113,7 @@ class Snapshot:
         # immutable=1: the file never changes once published, so SQLite can skip locking.
         self._db = sqlite3.connect(f"file:{folder / _META}?immutable=1", uri=True, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
+        self._chunk_ids: dict[tuple[str, tuple[object, ...]], np.ndarray] = {}
         try:
             self.vectors = load_index(folder, manifest.vector_index)
         except (ValueError, RuntimeError) as error:
@@ -149,14 +153,23 @@ class Snapshot:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.query(
-            f"SELECT c.id AS chunk_id, c.position, c.text, a.* FROM chunks c JOIN articles a ON a.seq = c.article_seq "
-            f"WHERE c.id IN ({marks})", [int(i) for i in ids])
+            f"SELECT c.id AS chunk_id, c.position, c.text, {CITATION_COLUMNS} FROM chunks c "
+            f"JOIN articles a ON a.seq = c.article_seq WHERE c.id IN ({marks})", [int(i) for i in ids])
         return {r["chunk_id"]: (Chunk(r["id"], r["position"], r["text"]), citation_from_row(r)) for r in rows}
 
     def chunk_ids(self, where: str, params: Sequence[object] = ()) -> np.ndarray:
-        """Ids of chunks whose article matches an SQL condition on `a`."""
-        rows = self.query(f"SELECT c.id FROM chunks c JOIN articles a ON a.seq = c.article_seq WHERE {where}", params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        """Ids of chunks whose article matches an SQL condition on `a` (remembered: a generation never changes,
+        and one question asks for the same as-of set from the search and the story)."""
+        key = (where, tuple(params))
+        found = self._chunk_ids.get(key)
+        if found is None:
+            rows = self.query(f"SELECT c.id FROM chunks c JOIN articles a ON a.seq = c.article_seq WHERE {where}", params)
+            found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            found.flags.writeable = False
+            if len(self._chunk_ids) >= _REMEMBERED_FILTERS:
+                self._chunk_ids.pop(next(iter(self._chunk_ids)))
+            self._chunk_ids[key] = found
+        return found
 
     def article(self, article_id: str) -> Article | None:
         rows = self.query("SELECT * FROM articles WHERE id = ?", [article_id])

@@ -14,6 +14,7 @@ its passages name X, and its passages' meaning is close to X (`StorySettings`, m
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -26,7 +27,7 @@ from index.embed import Embedder
 from index.lexical import name_terms, tokenize, weighted_share
 from index.records import Answer, Citation, Timeline, TimelineEntry
 from index.retrieve import SearchFilter
-from index.store import Snapshot, citation_from_row
+from index.store import CITATION_COLUMNS, Snapshot, citation_from_row
 
 __all__ = ["StoryQuestion", "story_question", "StorySettings", "StoryBrief", "Storyteller", "choose_shown",
            "tell", "MAX_SHOWN", "MAX_ENTRY_WORDS"]
@@ -102,7 +103,7 @@ class StoryBrief:
     passage_share: float  # share of its passages that name the subject
     best_similarity: float  # its best passage's cosine to the subject (stored vectors)
     about: float = 0.0
-    passages: tuple[tuple[int, int, str, float], ...] = field(default=(), repr=False)  # (chunk id, position, text, cosine)
+    passages: tuple[tuple[int, int, float], ...] = field(default=(), repr=False)  # (chunk id, position, cosine)
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,8 @@ class Storyteller:
         members = [b for b in self.briefs(about, as_of) if b.about >= self.settings.threshold]
         if before:
             members = [b for b in members if b.citation.published_at and b.citation.published_at < before]
-        entries = _entries(about, sorted(members, key=lambda b: (b.citation.published_at, b.seq)),
-                           self.snapshot.lexical.idf)
+        members = sorted(members, key=lambda b: (b.citation.published_at, b.seq))
+        entries = _entries(about, members, self._texts(members), self.snapshot.lexical.idf)
         shown = choose_shown(entries)
         return Timeline(subject, entries, shown, len(entries) - len(shown))
 
@@ -159,7 +160,17 @@ class Storyteller:
         if not len(allowed):
             return []
         seqs = self._candidate_briefs(about, allowed)
-        return [self._score(about, seq, rows) for seq, rows in self._passages(seqs).items()]
+        rows = self._passages(seqs)
+        ids = np.array([r["chunk_id"] for r in rows], dtype=np.int64)
+        # Read once for every candidate: the stored vectors, and the BM25 posting lists for the names (a
+        # passage's document holds its brief's title too). Nothing is embedded or tokenised again.
+        cosines = self.snapshot.vectors.vectors(ids) @ about.vector if len(ids) else np.empty(0, np.float32)
+        named = self.snapshot.lexical.weighted_presence(about.names, ids) >= self.settings.passage_names
+        grouped: dict[int, list[int]] = {}
+        for row, passage in enumerate(rows):
+            grouped.setdefault(passage["seq"], []).append(row)
+        return [self._score(about, [rows[i] for i in members], cosines[members], named[members])
+                for members in grouped.values()]
 
     def _candidate_briefs(self, about: _Subject, allowed: np.ndarray) -> list[int]:
         n = self.settings.candidates
@@ -174,32 +185,30 @@ class Storyteller:
         rows = self.snapshot.query(f"SELECT DISTINCT article_seq FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
         return [r[0] for r in rows]
 
-    def _passages(self, seqs: Sequence[int]) -> dict[int, list[object]]:
-        """Each brief's row and passages (id, position, text), by article seq."""
-        if not seqs:
-            return {}
-        marks = ",".join("?" * len(seqs))
-        rows = self.snapshot.query(
-            f"SELECT c.id AS chunk_id, c.position, c.text, a.* FROM chunks c JOIN articles a ON a.seq = c.article_seq "
-            f"WHERE c.article_seq IN ({marks}) ORDER BY c.article_seq, c.position", list(seqs))
-        grouped: dict[int, list[object]] = {}
-        for row in rows:
-            grouped.setdefault(row["seq"], []).append(row)
-        return grouped
+    def _texts(self, members: Sequence[StoryBrief]) -> dict[int, str]:
+        """The text of the passages entries are drawn from: read for the story's briefs only."""
+        ids = [p[0] for brief in members for p in _entry_passages(brief)]
+        return {chunk_id: chunk.text for chunk_id, (chunk, _) in self.snapshot.chunks(ids).items()}
 
-    def _score(self, about: _Subject, seq: int, rows: list[object]) -> StoryBrief:
+    def _passages(self, seqs: Sequence[int]) -> list[sqlite3.Row]:
+        """The candidate briefs' passages (id, position) with their citation, in brief order."""
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        return self.snapshot.query(
+            f"SELECT c.id AS chunk_id, c.position, {CITATION_COLUMNS} FROM chunks c JOIN articles a "
+            f"ON a.seq = c.article_seq WHERE c.article_seq IN ({marks}) ORDER BY c.article_seq, c.position", list(seqs))
+
+    def _score(self, about: _Subject, rows: list[sqlite3.Row], cosines: np.ndarray, named: np.ndarray) -> StoryBrief:
         s = self.settings
-        ids = np.array([r["chunk_id"] for r in rows], dtype=np.int64)  # type: ignore[index]
-        cosines = self.snapshot.vectors.vectors(ids) @ about.vector
-        named = [weighted_share(about.names, set(tokenize(r["text"]))) >= s.passage_names for r in rows]  # type: ignore[index]
-        citation = citation_from_row(rows[0])  # type: ignore[arg-type]
+        ids = [r["chunk_id"] for r in rows]
+        citation = citation_from_row(rows[0])
         title = weighted_share(about.weights, set(tokenize(citation.title)))
-        share = sum(named) / len(rows)
+        share = float(named.mean())
         best = float(cosines.max())
         score = s.title_weight * title + share + s.similarity_weight * best
-        passages = tuple((int(i), int(r["position"]), str(r["text"]), float(c))  # type: ignore[index]
-                         for i, r, c in zip(ids.tolist(), rows, cosines.tolist()))
-        return StoryBrief(seq, citation, title, share, best, score, passages)
+        passages = tuple((int(i), int(r["position"]), float(c)) for i, r, c in zip(ids, rows, cosines.tolist()))
+        return StoryBrief(rows[0]["seq"], citation, title, share, best, score, passages)
 
 
 # --------------------------------------------------------------------------- entries
@@ -214,10 +223,11 @@ class _Candidate:
     cosine: float  # its passage's cosine to the subject
 
 
-def _entries(about: _Subject, members: Sequence[StoryBrief], idf: object) -> tuple[TimelineEntry, ...]:
+def _entries(about: _Subject, members: Sequence[StoryBrief], texts: dict[int, str],
+             idf: object) -> tuple[TimelineEntry, ...]:
     """One sentence per brief saying what it adds: not the background every brief repeats, not what
     the previous entry said."""
-    candidates = [_candidates(b) for b in members]
+    candidates = [_candidates(b, texts) for b in members]
     background = _background(candidates)
     entries: list[TimelineEntry] = []
     previous: frozenset[str] = frozenset()
@@ -235,12 +245,16 @@ _LEDE_PASSAGES = 2
 _CLOSE_PASSAGES = 2
 
 
-def _candidates(brief: StoryBrief) -> list[_Candidate]:
-    by_cosine = sorted(brief.passages, key=lambda p: -p[3])[:_CLOSE_PASSAGES]
-    chosen = sorted({p for p in brief.passages if p[1] < _LEDE_PASSAGES} | set(by_cosine), key=lambda p: p[1])
+def _entry_passages(brief: StoryBrief) -> list[tuple[int, int, float]]:
+    """Its lede passages and the passages closest to the subject, in the brief's order."""
+    by_cosine = sorted(brief.passages, key=lambda p: -p[2])[:_CLOSE_PASSAGES]
+    return sorted({p for p in brief.passages if p[1] < _LEDE_PASSAGES} | set(by_cosine), key=lambda p: p[1])
+
+
+def _candidates(brief: StoryBrief, texts: dict[int, str]) -> list[_Candidate]:
     found: list[_Candidate] = []
-    for chunk_id, _, text, cosine in chosen:
-        for sentence in split_sentences(text):
+    for chunk_id, _, cosine in _entry_passages(brief):
+        for sentence in split_sentences(texts.get(chunk_id, "")):
             words = sentence.split()
             if len(words) < 6 or is_heading(sentence) or _QUESTION_END.search(sentence) or sentence.startswith("•"):
                 continue

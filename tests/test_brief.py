@@ -3,10 +3,8 @@ never enters a brief (headings, fragments, questions, near-copies)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from index.brief import (AnswerType, BriefWeights, Closeness, answer_type, candidate_sentences, choose_brief, closeness,
-                         score_sentences)
+from index.brief import (SIGNALS, AnswerType, BriefWeights, answer_type, candidate_sentences, choose_brief, question_focus,
+                         score_sentences, sentence_signals)
 from index.records import Chunk
 
 
@@ -19,14 +17,9 @@ def _chunks(*texts: str) -> list[Chunk]:
     return [Chunk(f"a{i}", 1, text) for i, text in enumerate(texts)]
 
 
-def _dense(question: np.ndarray) -> Closeness:
-    return Closeness(question.astype(np.float32), np.zeros(len(question), np.float32))
-
-
 def _best(question: str, passage: str) -> str:
     sentences = candidate_sentences(_chunks(passage))
-    flat = _dense(np.zeros(len(sentences)))  # only the lexical and type signals decide here
-    chosen = choose_brief(sentences, score_sentences(question, sentences, _idf, flat))
+    chosen = choose_brief(sentences, score_sentences(question, sentences, _idf))
     return chosen[0].text
 
 
@@ -37,6 +30,33 @@ def test_question_types_are_recognised() -> None:
     assert answer_type("When did the Geneva talks take place?") == AnswerType.DATE
     assert answer_type("Where might Trump and Xi meet?") == AnswerType.PLACE
     assert answer_type("What did Jamieson Greer say on CNBC?") == AnswerType.QUOTE
+    # The question word that comes first decides; "which <role>" asks for a name.
+    assert answer_type("Who was the woman killed when the car drove into the crowd?") == AnswerType.PERSON
+    assert answer_type("Which Polish minister ordered the checks?") == AnswerType.PERSON
+    assert answer_type("What happened with Geneva?") == AnswerType.OTHER
+
+
+def test_the_focus_is_what_the_question_asks_about() -> None:
+    assert question_focus("Which Polish minister ordered fire checks?") == ["polish", "minist"]
+    assert question_focus("How many firefighters battled the blaze?") == ["firefight"]
+    assert question_focus("What was the name of the dive boat that burned?") == ["dive", "boat"]
+    assert question_focus("In which prison was he attacked?") == ["prison"]
+    assert question_focus("What happened with Geneva?") == []
+
+
+def test_the_sentence_that_meets_the_focus_answers_rather_than_the_lede_restating_the_question() -> None:
+    passage = ("The roof of Notre Dame cathedral in Paris caught fire yesterday, and the blaze spread fast. "
+               "Reportedly over 400 firefighters fought the blaze through the night.")
+    chunk = Chunk("a", 0, passage)  # the first sentence is the lede
+    sentences = candidate_sentences([chunk])
+    chosen = choose_brief(sentences, score_sentences("How many firefighters battled the blaze in Paris?", sentences, _idf))
+    assert "400 firefighters" in chosen[0].text
+
+
+def test_signals_need_no_model() -> None:
+    sentences = candidate_sentences(_chunks("Greer said the deal holds for now, officials in Geneva added."))
+    rows = sentence_signals("What did Greer say about the deal?", sentences, _idf)
+    assert rows.shape == (1, len(SIGNALS)) and rows[0, SIGNALS.index("answer_type")] == 1.0
 
 
 def test_who_prefers_a_sentence_with_a_name() -> None:
@@ -80,29 +100,8 @@ def test_a_brief_holds_no_heading_fragment_or_near_copy() -> None:
     texts = [s.text for s in sentences]
     assert "Can Geneva Be Salvaged?" not in texts and "See more" not in texts
     assert not any(t.endswith("?") for t in texts), "a question in the text briefs nobody"
-    similarity = _dense(np.linspace(0.9, 0.5, len(sentences)))
-    chosen = choose_brief(sentences, score_sentences("What happened with the Geneva accord?", sentences, _idf, similarity))
+    chosen = choose_brief(sentences, score_sentences("What happened with the Geneva accord?", sentences, _idf))
     chosen_texts = [c.text for c in chosen]
     assert 2 <= len(chosen) <= 4 and sum(len(t.split()) for t in chosen_texts) <= BriefWeights().max_words
     assert sum("widely seen as a step toward stabilizing" in t for t in chosen_texts) == 1  # no near-copy
     assert all(c.rank in (1, 2, 3) for c in chosen)
-
-
-def test_the_sentence_the_other_passages_agree_with_is_central() -> None:
-    passages = ["Shipments of magnets stalled at the border in June.", "Officials met in a hotel near the lake in June."]
-    sentences = candidate_sentences(_chunks(*passages))
-    axes = {"question": [1.0, 0.0, 0.0], "Shipments of magnets stalled at the border in June.": [0.6, 0.8, 0.0],
-            "Officials met in a hotel near the lake in June.": [0.6, 0.0, 0.8]}
-
-    def embed(texts: list[str]) -> np.ndarray:  # the candidates are passages themselves; the first is echoed twice
-        return np.array([axes.get(t, axes[passages[0]]) for t in ["question", *texts[1:-1], passages[0]]], np.float32)
-
-    dense = closeness("question", sentences, [passages[0], passages[0]], embed)
-    assert np.allclose(dense.question, [0.6, 0.6]) and dense.passages[0] > 0 > dense.passages[1]
-
-
-def test_the_lede_counts_only_at_the_start_of_an_article() -> None:
-    text = "First sentence of the story is here. Second sentence of the story is here. Third sentence of it is here."
-    opening, later = candidate_sentences([Chunk("a", 0, text), Chunk("b", 3, text)])[::3][:2], candidate_sentences([Chunk("b", 3, text)])
-    assert [s.in_lede for s in candidate_sentences([Chunk("a", 0, text)])] == [True, True, False]
-    assert not any(s.in_lede for s in later) and opening[0].in_lede
