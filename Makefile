@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/briefbot ingest data/articles
 	$(VENV)/bin/briefbot ask "What happened with Geneva?"
+	# A story across dated briefs (the undated sample cannot be placed on a timeline): the brief, then the timeline.
+	$(VENV)/bin/briefbot ask "What happened with the U.S.-China rare earth talks?"
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q -rs

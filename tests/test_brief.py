@@ -3,9 +3,15 @@ never enters a brief (headings, fragments, questions, near-copies)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from index.brief import (SIGNALS, AnswerType, BriefWeights, answer_type, candidate_sentences, choose_brief, question_focus,
                          score_sentences, sentence_signals)
+from index.conversation import Conversation
+from index.embed import HashEmbedder
+from index.engine import Engine
 from index.records import Chunk
+from tests.conftest import SAMPLE_TODAY, SAMPLES
 
 
 def _idf(term: str) -> float:
@@ -105,3 +111,30 @@ def test_a_brief_holds_no_heading_fragment_or_near_copy() -> None:
     assert 2 <= len(chosen) <= 4 and sum(len(t.split()) for t in chosen_texts) <= BriefWeights().max_words
     assert sum("widely seen as a step toward stabilizing" in t for t in chosen_texts) == 1  # no near-copy
     assert all(c.rank in (1, 2, 3) for c in chosen)
+
+
+class _CountingEmbedder(HashEmbedder):
+    """The fake embedder, recording every text it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts, *, batch_size: int = 32, show_progress: bool = False):  # type: ignore[no-untyped-def]
+        self.texts.extend(texts)
+        return super().embed(texts, batch_size=batch_size, show_progress=show_progress)
+
+
+def test_asking_embeds_only_the_question(tmp_path: Path) -> None:
+    """Issue 18: the brief embedded every candidate sentence and passage again, on every question."""
+    embedder = _CountingEmbedder()
+    engine = Engine(tmp_path / "data", embedder=embedder, today=lambda: SAMPLE_TODAY)
+    engine.ingest([SAMPLES])
+    for question in ("What did Jamieson Greer say on CNBC?", "What happened with Geneva?", "and terbium?"):
+        embedder.texts.clear()
+        answer = engine.converse(Conversation(), question)
+        assert answer.brief, question
+        # The question itself, and for a story question its subject ("Geneva"): no passage, no sentence.
+        asked = set(question.lower().strip("?").split())
+        assert 1 <= len(embedder.texts) <= 2 and all(set(t.lower().strip("?").split()) <= asked for t in embedder.texts), \
+            embedder.texts

@@ -168,3 +168,16 @@ def test_every_labelled_sample_question_finds_its_key_phrase_in_the_brief(real_e
     report = evaluate(real_engine, queries)
     assert report.answer is not None and report.answer.brief == 1.0, report.row()
     assert report.answer.brief_first >= 0.9  # measured 0.944: "What happened with Geneva?" opens on the accord
+
+
+def test_the_demo_story_is_told_as_a_dated_timeline(tmp_path: Path, real_embedder: Embedder) -> None:
+    """`make demo`'s second question: the dated real sample and the example brief, oldest first, each cited."""
+    from tests.conftest import ARTICLES
+
+    engine = Engine(tmp_path / "data", embedder=real_embedder, today=lambda: date(2025, 10, 15))
+    engine.ingest([ARTICLES])
+    answer, _ = engine.ask("What happened with the U.S.-China rare earth talks?")
+    assert answer.brief and answer.timeline is not None
+    entries = answer.timeline.entries
+    assert [e.published_at for e in entries] == [date(2025, 9, 23), date(2025, 10, 14)]
+    assert all(len(e.text.split()) <= 30 and e.citation.published_at == e.published_at for e in entries)
