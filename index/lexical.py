@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,7 @@ class LexicalIndex:
     def __init__(self, model: bm25s.BM25, count: int) -> None:
         self._model = model
         self.count = count
+        self._sorted_vocab: list[str] | None = None
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -100,6 +102,21 @@ class LexicalIndex:
             return np.empty(0, np.int64)
         indptr = self._model.scores["indptr"]
         return np.asarray(self._model.scores["indices"][indptr[token_id] : indptr[token_id + 1]], np.int64)
+
+    def passages_naming(self, term: str) -> np.ndarray:
+        """Ids of the passages holding a name in any of its forms: "Hungary" (hungari) is named by
+        "Hungarian" and "Austrian" by "Austria", one stem extending the other."""
+        forms = [t for t in self._forms(term) if t.startswith(term) or term.startswith(t)]
+        return np.unique(np.concatenate([self.passages_with(t) for t in forms])) if forms else np.empty(0, np.int64)
+
+    def _forms(self, term: str) -> list[str]:
+        """Vocabulary terms sharing the name's first five letters (sorted once, then bisected)."""
+        if self._sorted_vocab is None:
+            self._sorted_vocab = sorted(self._model.vocab_dict)
+        stem = term[:5]
+        start = bisect.bisect_left(self._sorted_vocab, stem)
+        end = bisect.bisect_left(self._sorted_vocab, stem + "\uffff")
+        return [t for t in self._sorted_vocab[start:end] if len(t) >= 5 or t == term]
 
     def weighted_presence(self, weights: dict[str, float], ids: np.ndarray) -> np.ndarray:
         """For each passage id, the share of `weights`' term weight its text and title hold."""

@@ -194,11 +194,12 @@ class Retriever:
         # what its BM25 document holds: presence comes from the posting lists, nothing is tokenised again.
         lexicon = self.snapshot.lexical
         coverage = lexicon.weighted_presence(query.weights, ids)
-        names = lexicon.weighted_presence(dict.fromkeys(query.rare_names, 1.0), ids) if query.rare_names else None
+        # Each rare name must be named, in any of its forms ("Hungary" by "Hungarian").
+        named = [np.isin(ids, lexicon.passages_naming(name)) for name in query.rare_names]
         admitted: list[bool] = []
         relevance: list[float] = []
         for row, (similarity, lexical_share) in enumerate(zip(dense.tolist(), lexical.tolist())):
-            missing_name = names is not None and names[row] < 1.0 - 1e-6
+            missing_name = not all(holds[row] for holds in named)
             admitted.append(s.gate.admits(similarity, float(coverage[row]), missing_name, len(query.weights)))
             relevance.append(similarity * ("dense" in s.modes) + s.lexical_weight * lexical_share)
         if not any(admitted):

@@ -28,3 +28,18 @@ def test_search_matches_bm25s_retrieve() -> None:
     allowed = np.arange(0, 200, 3)
     _, ids = index.search("election results president", 10, allowed)
     assert set(ids) <= set(allowed)
+
+
+def test_presence_comes_from_the_posting_lists_and_names_match_their_forms() -> None:
+    """Issue 18: no stored text is tokenised at question time; a name is met by its other forms
+    ("Hungary" by "Hungarian", "Austrian" by "Austria"), so the rare-name rule stops refusing them."""
+    index = LexicalIndex.build(["Hungarian daily newspaper Magyar Nemzet revealed the deal with a firm in Austria.",
+                                "The mortar maker was sold after lengthy negotiations.",
+                                "Hungry travellers ate goulash."])
+    ids = np.arange(3)
+    [hungary] = tokenize("Hungary")
+    [austrian] = tokenize("Austrian")
+    assert index.passages_naming(hungary).tolist() == [0] and index.passages_naming(austrian).tolist() == [0]
+    weights = {t: 1.0 for t in tokenize("mortar maker deal")}
+    assert np.allclose(index.weighted_presence(weights, ids), [1 / 3, 2 / 3, 0.0])
+    assert index.passages_with("nonexistent").size == 0
