@@ -1,6 +1,6 @@
 """Latency of a story question answered with a timeline (issue 19 target: ≤ 100 ms p50 at 10k passages).
 
-    python bench/timeline.py --data-dir /work/eval/rtqa [--stories tests/data/stories_dev.jsonl] [--repeat 5]
+    python bench/timeline.py --data-dir RTQA_DATA_DIR [--stories tests/data/stories_dev.jsonl] [--repeat 5]
 
 Times `Engine.ask` end to end (query embedding, retrieval, brief, membership, entries) for every
 labelled story question as of its date, after one warm-up pass, and the timeline part alone.

@@ -1,6 +1,6 @@
 """Measure the story-membership threshold on the labelled stories (issue 19).
 
-    python bench/tune_timeline.py --data-dir /work/eval/rtqa [--stories tests/data/stories_dev.jsonl]
+    python bench/tune_timeline.py --data-dir RTQA_DATA_DIR [--stories tests/data/stories_dev.jsonl]
 
 Scores every candidate brief of every story once (index.timeline.Storyteller.briefs), then reports
 coverage, precision and lookalike share for each threshold and title weight of `StorySettings`.
