@@ -31,7 +31,7 @@ EXAMPLES = """examples:
   briefbot chat
   briefbot eval tests/data/sample_questions.jsonl --compare   # lines may carry "as_of"/"date" and "answer"
   briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
-  briefbot eval --timeline tests/data/stories_dev.jsonl --data-dir /work/eval/rtqa   # story timelines
+  briefbot eval --timeline tests/data/stories_dev.jsonl --data-dir ../rtqa-data      # story timelines
   briefbot reindex --structure hnsw-sq8            # approximate vector index, no re-embedding
   briefbot serve                                   # needs TELEGRAM_BOT_TOKEN
 """
