@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.alert_handlers import install  # noqa: E402
+from bot.alerts.handlers import install  # noqa: E402
 from bot.config import BotConfig  # noqa: E402
 from index.embed import HashEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402

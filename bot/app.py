@@ -20,13 +20,15 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler,
                           MessageHandler, TypeHandler, filters)
 
-from bot import alert_handlers, handlers, publish_handlers
-from bot.alert_render import CALLBACK_PREFIX
-from bot.answers import AnswerStore
+from bot.alerts import handlers as alert_handlers
+from bot.alerts.render import CALLBACK_PREFIX
+from bot.chat import handlers
+from bot.chat.answers import AnswerStore
+from bot.chat.handlers import Services
 from bot.config import BotConfig
 from bot.conversations import ConversationStore
-from bot.handlers import Services
-from bot.publish import Publisher, Sources
+from bot.sources import handlers as publish_handlers
+from bot.sources.publish import Publisher, Sources
 from index.engine import Engine
 from index.errors import BriefbotError
 
@@ -43,7 +45,7 @@ COMMANDS = [
     BotCommand("help", "How to ask, and the commands"),
     BotCommand("start", "What this bot does"),
 ]
-# The alerts' commands (bot/alert_handlers.py registers them) belong in the menu too.
+# The alerts' commands (bot/alerts/handlers.py registers them) belong in the menu too.
 ALERT_COMMANDS = [
     BotCommand("subscribe", "Get alerts for a topic: /subscribe rare earths"),
     BotCommand("subscriptions", "Your alert topics"),

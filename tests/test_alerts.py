@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.alert_handlers import install
-from bot.alert_render import CALLBACK_PREFIX
-from bot.alerts import AlertService
+from bot.alerts.handlers import install
+from bot.alerts.render import CALLBACK_PREFIX
+from bot.alerts.service import AlertService
 from bot.config import BotConfig
 from bot.conversations import ConversationStore, conversation_key
-from bot.outbox import Pacing
+from bot.alerts.outbox import Pacing
 from index.embed import HashEmbedder
 from index.engine import Engine
 from tests.conftest import SAMPLE_TODAY

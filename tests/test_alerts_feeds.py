@@ -92,8 +92,8 @@ async def test_feed_with_etag_and_summary_only_entry(fake_bot_api: FakeBotApi,
 
 
 def test_feed_file_is_complete_json(tmp_path: Path) -> None:
-    from bot.feeds import FeedPoller
-    from bot.subscriptions import AlertStore
+    from bot.sources.feeds import FeedPoller
+    from bot.alerts.store import AlertStore
 
     poller = FeedPoller(AlertStore(tmp_path / "a.sqlite"), tmp_path / "inbox", 60)
     path = poller._write("feed-x.json", {"id": "x", "title": "t", "body": "b"})
@@ -102,9 +102,9 @@ def test_feed_file_is_complete_json(tmp_path: Path) -> None:
 
 async def test_pdf_entries_are_downloaded_into_the_inbox_as_pdf(tmp_path: Path,
                                                                hash_engine_factory: Callable[..., Engine]) -> None:
-    from bot.feeds import FeedPoller
-    from bot.inbox import process_inbox
-    from bot.subscriptions import AlertStore
+    from bot.sources.feeds import FeedPoller
+    from bot.sources.inbox import process_inbox
+    from bot.alerts.store import AlertStore
     from tests.pdfgen import BODY, PdfSpec, make_pdf
 
     briefs = {"/brief": make_pdf(PdfSpec(title="Terbium Brief for the Third Quarter", paragraphs=BODY[:5])),

@@ -1,4 +1,4 @@
-"""Topic matching thresholds, measured with the real model on a labelled set (see bot/topics.py)."""
+"""Topic matching thresholds, measured with the real model on a labelled set (see bot/alerts/topics.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.topics import DENSE_THRESHOLD, NEAR_DUPLICATE_COSINE, TopicMatcher, find_near_duplicate, load_new_briefs
+from bot.alerts.topics import DENSE_THRESHOLD, NEAR_DUPLICATE_COSINE, TopicMatcher, find_near_duplicate, load_new_briefs
 from index.embed import Embedder
 from index.engine import Engine
 from tests.conftest import SAMPLES
@@ -53,7 +53,7 @@ def test_topic_thresholds_with_the_real_model(tmp_path: Path, real_embedder: Emb
     assert not wrong, wrong
     positives = [matcher.score(t, briefs[b]).dense for t, b, e in LABELS if e]
     negatives = [matcher.score(t, briefs[b]).dense for t, b, e in LABELS if not e]
-    # the dense threshold sits in the measured gap; the exact numbers are recorded in bot/topics.py
+    # the dense threshold sits in the measured gap; the exact numbers are recorded in bot/alerts/topics.py
     assert max(negatives) < DENSE_THRESHOLD
     # all positives but the two carried by keyword (dysprosium→Lynas 0.293, licences→truce 0.273) clear it
     assert sum(p > DENSE_THRESHOLD for p in positives) == len(positives) - 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.access import REFUSAL
-from bot.handlers import ADMIN_ONLY
+from bot.chat.handlers import ADMIN_ONLY
 from tests.conftest import ask_bot
 from tests.fakebotapi import FakeBotApi
 from tests.test_bot_private import GENEVA, RARE, press, shown

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.handlers import EXAMPLES, EXPIRED
-from bot.render import QUOTE, short_title
+from bot.chat.handlers import EXAMPLES, EXPIRED
+from bot.chat.render import QUOTE, short_title
 from index.conversation import Conversation, Turn
 from index.embed import Embedder
 from index.engine import Engine

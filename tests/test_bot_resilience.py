@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-import bot.handlers
+import bot.chat.handlers
 from bot.app import serve
-from bot.handlers import APOLOGY, NO_INDEX
+from bot.chat.handlers import APOLOGY, NO_INDEX
 from index.embed import Embedder
 from index.engine import Engine
 from tests.conftest import BOT_TOKEN, SAMPLE_TODAY, ask_bot, copy_index
@@ -40,7 +40,7 @@ async def test_429_retry_after_is_honoured(bot_api: FakeBotApi, start_bot: Any) 
 async def test_split_answer_under_telegram_flood_limits_arrives_in_order(bot_api: FakeBotApi, start_bot: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     bot_api.set_flood_limits(per_chat_per_sec=1)
-    monkeypatch.setattr(bot.handlers, "render_answer", lambda answer: [f"part {i} of 3" for i in (1, 2, 3)])
+    monkeypatch.setattr(bot.chat.handlers, "render_answer", lambda answer: [f"part {i} of 3" for i in (1, 2, 3)])
     async with start_bot():
         bot_api.user_message(1001, GENEVA)
         for _ in range(3):
@@ -96,7 +96,7 @@ async def test_strange_updates_are_ignored_or_answered_briefly(bot_api: FakeBotA
 
 async def test_rejected_html_is_resent_as_plain_text(bot_api: FakeBotApi, start_bot: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.handlers, "render_answer", lambda answer: ["<blink>broken</blink> &bogus; AT&T"])
+    monkeypatch.setattr(bot.chat.handlers, "render_answer", lambda answer: ["<blink>broken</blink> &bogus; AT&T"])
     async with start_bot():
         first = await ask_bot(bot_api, 1001, GENEVA)
         second = await bot_api.wait_for_request("sendMessage", lambda r: r.params["chat_id"] == 1001)

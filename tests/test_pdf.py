@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.inbox import REJECTED_DIR, process_inbox
+from bot.sources.inbox import REJECTED_DIR, process_inbox
 from index.chunk import split_sentences
 from index.embed import Embedder
 from index.engine import Engine

@@ -15,11 +15,11 @@ import pytest
 
 from aiohttp import web
 
-from bot import publish
-from bot.alert_handlers import install
-from bot.publish import (DOWNLOAD_LIMIT, MAX_REDIRECTS, Attachment, NotPublished, Post, document_problem, fetch, removal_keys,
+from bot.sources import publish
+from bot.alerts.handlers import install
+from bot.sources.publish import (DOWNLOAD_LIMIT, MAX_REDIRECTS, Attachment, NotPublished, Post, document_problem, fetch, removal_keys,
                          safe_file_name, single_link, title_and_body)
-from bot.publish_handlers import DOCUMENTS_REFUSED, REMOVE_ADMIN_ONLY
+from bot.sources.handlers import DOCUMENTS_REFUSED, REMOVE_ADMIN_ONLY
 from index.engine import Engine
 from index.parse import SUPPORTED_SUFFIXES
 from index.store import current_folder

@@ -1,4 +1,4 @@
-"""bot.render: escaping, citations and splitting, every message checked with Telegram's HTML rules."""
+"""bot.chat.render: escaping, citations and splitting, every message checked with Telegram's HTML rules."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.render import (MAX_MESSAGE, QUOTE, VISIBLE_WORDS, citation_line, collapsed_text, collapsed_words, esc, format_uptime,
+from bot.chat.render import (MAX_MESSAGE, QUOTE, VISIBLE_WORDS, citation_line, collapsed_text, collapsed_words, esc, format_uptime,
                         inline_description, link, render_answer, render_context, render_corpus, render_inline,
                         render_latest, render_sources, render_stats, short_title, split_html, to_plain, utf16_len)
 from index.engine import CorpusStats, Engine

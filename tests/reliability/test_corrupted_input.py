@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.inbox import process_inbox
+from bot.sources.inbox import process_inbox
 from index.engine import Engine
 from index.parse import MAX_FILE_BYTES
 from tests.conftest import SAMPLES

@@ -16,11 +16,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.alert_render import brief_info, render_alert, render_collection
-from bot.render import (render_answer, render_context, render_corpus, render_inline, render_latest, render_sources,
+from bot.alerts.render import brief_info, render_alert, render_collection
+from bot.chat.render import (render_answer, render_context, render_corpus, render_inline, render_latest, render_sources,
                         split_html)
-from bot.subscriptions import AlertStore
-from bot.topics import NewBrief
+from bot.alerts.store import AlertStore
+from bot.alerts.topics import NewBrief
 from index.engine import Engine
 from index.records import Citation
 from tests.conftest import ask_bot
@@ -233,7 +233,7 @@ def test_alert_rendering_property(title: str, body: str, source: str | None, url
 def test_citation_and_split_property(title: str, url: str | None, source: str | None, text: str) -> None:
     citation = Citation("a", title or "t", source, None, None, url, None)
     assert_valid(render_sources([citation]), "sources")
-    from bot.render import esc
+    from bot.chat.render import esc
     parts = split_html(f"<b>{esc(text)}</b>\n\n" + esc(text * 10), 4096)
     if parts:
         assert_valid(parts, "split")

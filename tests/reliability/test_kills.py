@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 
-from bot.subscriptions import AlertStore
+from bot.alerts.store import AlertStore
 from index.embed import HashEmbedder
 from index.engine import Engine
 from index.store import current_folder

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from telegram.error import RetryAfter
 
-from bot.alert_render import brief_info, render_alert, render_collection
+from bot.alerts.render import brief_info, render_alert, render_collection
 from bot.app import FloodSafeRateLimiter
-from bot.topics import NewBrief
+from bot.alerts.topics import NewBrief
 from index.errors import RejectedInput
 from index.parse import parse_file
 from tests.fakebotapi import parse_telegram_html, utf16_len

@@ -12,7 +12,7 @@ import pytest
 
 from bot.access import REFUSAL
 from bot.app import _RedactToken
-from bot.handlers import ADMIN_ONLY
+from bot.chat.handlers import ADMIN_ONLY
 from tests.conftest import BOT_TOKEN, ask_bot
 from tests.fakebotapi import FakeBotApi
 from tests.reliability import procs

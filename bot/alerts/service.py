@@ -3,12 +3,12 @@
 `AlertService.cycle` polls feeds (async HTTP), then in a worker thread ingests the inbox and enqueues
 every article with `seq` above the high-water mark — which covers the inbox, the feeds AND
 `briefbot ingest` run by an operator (any new generation of the index). The outbox sender
-(bot/outbox.py: pacing and the exactly-once argument) delivers what is queued through a transport.
-Messages are rendered by bot/alert_render.py; Telegram's side is bot/alert_handlers.py.
+(bot/alerts/outbox.py: pacing and the exactly-once argument) delivers what is queued through a transport.
+Messages are rendered by bot/alerts/render.py; Telegram's side is bot/alerts/handlers.py.
 
 Backlog policy (enqueue time): a brief is pushed to a chat only if it was ingested after the
 subscription was made; a brief published more than `max_alert_age_days` ago is archived silently;
-a near-duplicate of an announced brief (bot/topics.py) is announced to nobody; more than
+a near-duplicate of an announced brief (bot/alerts/topics.py) is announced to nobody; more than
 `alert_burst` new briefs for one chat in one cycle become ONE digest-style message.
 """
 
@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.alert_render import brief_info, clip, render_alert, render_collection
-from bot.feeds import FeedPoller
-from bot.inbox import process_inbox
-from bot.outbox import OutboxSender, Pacing, Transport
-from bot.subscriptions import AlertStore
-from bot.topics import NewBrief, TopicMatcher, find_near_duplicate, load_new_briefs, title_key
+from bot.alerts.outbox import OutboxSender, Pacing, Transport
+from bot.alerts.render import brief_info, clip, render_alert, render_collection
+from bot.alerts.store import AlertStore
+from bot.alerts.topics import NewBrief, TopicMatcher, find_near_duplicate, load_new_briefs, title_key
+from bot.sources.intake import FeedPoller, process_inbox  # the one way into sources/ (see bot/events.py)
 
 if TYPE_CHECKING:
     from telegram.ext import Application

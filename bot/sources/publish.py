@@ -1,7 +1,7 @@
 """Publishing from Telegram, Telegram-free: channel posts and operators' documents and links become briefs.
 
 The policy (what a post is, its title, id and link; what a bot may download) and `Publisher`, the
-service the thin handlers in bot/publish_handlers.py call:
+service the thin handlers in bot/sources/handlers.py call:
 - a post in a source channel → a file in `<data_dir>/articles/telegram/` named after channel and
   message (text → `.txt` with the title as its first line; essentially one link → the fetched page;
   a document → itself), published with the post's id, channel, t.me link and date through
@@ -28,19 +28,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from bot.inbox import unique_destination
+from bot.events import BriefsPublished
+from bot.sources.inbox import unique_destination
 from index.brief_rules import derive_title
 from index.engine import Engine
 from index.ingest import IngestReport, Provenance
 from index.parse import SUPPORTED_SUFFIXES
 
-__all__ = ["Attachment", "Post", "Brief", "Outcome", "Publisher", "AlertQueue", "Sources", "NotPublished", "Download",
+__all__ = ["Attachment", "Post", "Brief", "Outcome", "Publisher", "Sources", "NotPublished", "Download",
            "DOWNLOAD_LIMIT", "single_link", "title_and_body", "document_problem", "safe_file_name", "removal_keys",
            "fetch", "MAX_REDIRECTS"]
 
@@ -67,18 +68,6 @@ class NotPublished(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class AlertQueue(Protocol):
-    """The alerts as publishing sees them (bot.alerts.AlertService)."""
-
-    async def announce(self, article_ids: Sequence[str]) -> int:
-        """Queue alerts for new briefs now; how many chats get one."""
-        ...
-
-    async def withdraw(self, article_ids: Sequence[str]) -> int:
-        """Cancel alerts not yet sent for removed briefs; how many."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -233,7 +222,7 @@ def removal_keys(target: str) -> list[str]:
 class Publisher:
     """Turns posts, uploads and links into briefs through the engine (on its own writer thread) and tells the alerts."""
 
-    def __init__(self, engine: Engine, folder: Path, sources: Sources, alerts: AlertQueue | None = None,
+    def __init__(self, engine: Engine, folder: Path, sources: Sources, alerts: BriefsPublished | None = None,
                  supported: frozenset[str] = SUPPORTED_SUFFIXES, private_links: bool = False) -> None:
         self._engine = engine
         self._private_links = private_links  # links may lead into the bot's own network (BRIEFBOT_PUBLISH_PRIVATE_LINKS)

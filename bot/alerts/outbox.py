@@ -39,7 +39,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.subscriptions import AlertStore, OutboxRow
+from bot.alerts.store import AlertStore, OutboxRow
 
 __all__ = ["RetryLater", "ChatGone", "ChatMoved", "PermanentError", "Pacing", "OutboxSender", "SendStats"]
 

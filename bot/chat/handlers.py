@@ -13,26 +13,27 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 from telegram import (Bot, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
                       InlineQueryResultsButton, InputTextMessageContent, LinkPreviewOptions, Message, MessageEntity,
-                      ReplyParameters, Update)
-from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+                      Update)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes
 
 from bot.access import REFUSAL, chat_allowed, is_admin
-from bot.answers import AnswerStore, StoredAnswer
+from bot.chat.answers import AnswerStore, StoredAnswer
+from bot.chat.render import (esc, inline_description, render_answer, render_context, render_corpus, render_inline,
+                             render_latest, render_sources, render_stats, render_timeline, short_title)
 from bot.config import BotConfig
 from bot.conversations import ConversationStore, conversation_key
-from bot.render import (esc, inline_description, render_answer, render_context, render_corpus, render_inline,
-                        render_latest, render_sources, render_stats, render_timeline, short_title, to_plain)
+from bot.messages import send_html, typing  # shared with sources/ (bot/messages.py); re-exported here
 from index.engine import Engine
 from index.errors import BriefbotError, IndexMismatchError, IndexMissingError
 from index.records import Answer, Chunk
@@ -129,21 +130,6 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 # --------------------------------------------------------------------------- sending
 
 
-async def send_html(bot: Bot, chat_id: int, text: str, *, markup: InlineKeyboardMarkup | None = None,
-                    reply_to: int | None = None) -> Message:
-    """Send Telegram HTML; if Telegram still cannot parse it, resend the same words as plain text."""
-    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-    try:
-        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                      reply_parameters=reply, link_preview_options=_NO_PREVIEW)
-    except BadRequest as error:
-        if "can't parse entities" not in str(error).lower():
-            raise
-        log.warning("chat %s: Telegram rejected our HTML (%s); resending as plain text", chat_id, error)
-        return await bot.send_message(chat_id, to_plain(text), reply_markup=markup, reply_parameters=reply,
-                                      link_preview_options=_NO_PREVIEW)
-
-
 async def send_all(bot: Bot, chat_id: int, messages: Sequence[str], *, markup: InlineKeyboardMarkup | None = None,
                    reply_to: int | None = None) -> list[Message]:
     """Send several messages in order; the keyboard goes under the last one."""
@@ -157,24 +143,6 @@ async def send_all(bot: Bot, chat_id: int, messages: Sequence[str], *, markup: I
 def _quote(message: Message) -> int | None:
     """In groups, answers quote the question so it is clear whom they answer."""
     return message.message_id if message.chat.type != ChatType.PRIVATE else None
-
-
-@asynccontextmanager
-async def typing(bot: Bot, chat_id: int, delay: float = 0.0) -> AsyncIterator[None]:
-    """Show "typing…" (renewed every 4.5 s) while the body runs, if it takes longer than `delay`."""
-
-    async def keep_typing() -> None:
-        with suppress(TelegramError):
-            await asyncio.sleep(delay)
-            while True:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
-                await asyncio.sleep(4.5)
-
-    task = asyncio.create_task(keep_typing())
-    try:
-        yield
-    finally:
-        task.cancel()
 
 
 def keyboard(stored: StoredAnswer) -> InlineKeyboardMarkup:

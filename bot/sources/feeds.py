@@ -32,7 +32,7 @@ from urllib.parse import urlparse
 import aiohttp
 import feedparser
 
-from bot.subscriptions import AlertStore, FeedState
+from bot.events import FeedState, FeedStore
 
 __all__ = ["FeedPoller", "FeedResult", "MAX_BACKOFF_SECONDS"]
 
@@ -92,7 +92,7 @@ def _entry_date(entry: Any) -> str | None:
 
 
 class FeedPoller:
-    def __init__(self, store: AlertStore, inbox: Path, poll_seconds: float,
+    def __init__(self, store: FeedStore, inbox: Path, poll_seconds: float,
                  on_failure_streak: Callable[[str, str], None] | None = None, timeout: float = 20.0) -> None:
         self.store = store
         self.inbox = inbox

@@ -13,8 +13,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from bot.render import MAX_MESSAGE, utf16_len
-from bot.topics import NewBrief
+from bot.alerts.topics import NewBrief
+from bot.messages import MAX_MESSAGE, utf16_len
 
 __all__ = ["CALLBACK_PREFIX", "brief_info", "central_sentences", "clip", "render_alert", "render_collection", "short_id"]
 

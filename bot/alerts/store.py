@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.events import FeedState  # the feed poller's record (bot/sources/feeds.py keeps it here)
+
 __all__ = ["AlertStore", "Subscription", "ChatSettings", "OutboxRow", "FeedState", "Rerender", "normalize_topic"]
 
 # (outbox kind, the infos of the briefs a message still holds) → (text, markup): a message re-rendered
@@ -102,16 +104,6 @@ class OutboxRow:
     attempts: int
     next_attempt_at: float
     message_id: int | None
-
-
-@dataclass(frozen=True)
-class FeedState:
-    url: str
-    etag: str | None = None
-    modified: str | None = None
-    failures: int = 0
-    next_poll_at: float = 0.0
-    reported: bool = False
 
 
 class AlertStore:

@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
+# Shared with alerts/ and sources/ (bot/messages.py); re-exported here, where the answers use them.
+from bot.messages import MAX_MESSAGE, esc, short_title, to_plain, utf16_len
 from index.engine import CorpusStats
 from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passage, Timeline
 
@@ -30,7 +32,6 @@ __all__ = [
     "timeline_html", "long_date",
 ]
 
-MAX_MESSAGE = 4096
 # Issue 11: before anything is expanded, a three-passage answer shows at most about this many words.
 VISIBLE_WORDS = 120
 QUOTE = "<blockquote expandable>"
@@ -38,21 +39,10 @@ QUOTE = "<blockquote expandable>"
 # 50 characters, so three lines of prose are ~25 words (a short heading line shows fewer).
 _COLLAPSED_LINES = 3
 _LINE_CHARS = 50
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[\s\S]")
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>", re.I)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _RESOLVED_SHOWN = 200
-
-
-def esc(text: object) -> str:
-    """HTML-escape any text for Telegram, dropping control characters and lone surrogates."""
-    return html.escape(_CONTROL.sub("", str(text)), quote=True)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def safe_url(url: str | None) -> str | None:
@@ -69,20 +59,6 @@ def link(text: str, url: str | None) -> str:
     """<a href> for http(s) URLs (escaped), plain escaped text otherwise."""
     target = safe_url(url)
     return f'<a href="{esc(target)}">{esc(text)}</a>' if target else esc(text)
-
-
-def to_plain(markup: str) -> str:
-    """The visible text of our HTML: the fallback when Telegram still rejects the markup."""
-    return html.unescape(re.sub(r"<[^>]*>", "", markup))
-
-
-def short_title(title: str, limit: int = 40) -> str:
-    """A title cut at a word boundary with an ellipsis, for buttons and inline results."""
-    title = " ".join(title.split())
-    if len(title) <= limit:
-        return title
-    cut = title[: limit - 1].rsplit(" ", 1)[0] or title[: limit - 1]
-    return cut.rstrip(" ,;:-–—") + "…"
 
 
 # --------------------------------------------------------------------------- splitting

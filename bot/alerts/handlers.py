@@ -3,7 +3,7 @@ the jobs and the transport the outbox sender uses.
 
 `install(application, engine, config)` registers the commands and the button (handler group -1,
 stopping further handling) and the JobQueue jobs:
-- "alerts-cycle" every `poll_seconds`: `AlertService.cycle` (bot/alerts.py);
+- "alerts-cycle" every `poll_seconds`: `AlertService.cycle` (bot/alerts/service.py);
 - "alerts-digest" every 30 s: daily digests that are due;
 - the outbox sender, a long-running task sending through `telegram_transport`.
 """
@@ -24,11 +24,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import REFUSAL, chat_allowed, is_admin
-from bot.alert_render import CALLBACK_PREFIX
-from bot.alerts import AlertService
+from bot.alerts.render import CALLBACK_PREFIX
+from bot.alerts.service import AlertService
 from bot.conversations import ConversationStore, conversation_key
-from bot.outbox import ChatGone, ChatMoved, Pacing, PermanentError, RetryLater, Transport
-from bot.subscriptions import OutboxRow, normalize_topic
+from bot.alerts.outbox import ChatGone, ChatMoved, Pacing, PermanentError, RetryLater, Transport
+from bot.alerts.store import OutboxRow, normalize_topic
 from index.conversation import Turn
 
 if TYPE_CHECKING:

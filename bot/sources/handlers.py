@@ -1,4 +1,4 @@
-"""Thin Telegram handlers over bot/publish.py: source channels' posts, operators' documents and links, /remove."""
+"""Thin Telegram handlers over bot/sources/publish.py: source channels' posts, operators' documents and links, /remove."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 
 from bot.access import is_admin
 from bot.config import BotConfig
-from bot.handlers import send_html, services, typing
-from bot.publish import (Attachment, Brief, Download, NotPublished, Outcome, Post, Publisher, safe_file_name,
-                         single_link)
-from bot.render import esc, short_title
+from bot.messages import esc, send_html, short_title, typing
+from bot.sources.publish import (Attachment, Brief, Download, NotPublished, Outcome, Post, Publisher, safe_file_name,
+                                 single_link)
 
 __all__ = ["install", "channel_post", "private_document", "admin_link", "remove", "post_of", "render_outcome",
            "render_removal", "DOCUMENTS_REFUSED", "REMOVE_ADMIN_ONLY"]
@@ -26,10 +25,12 @@ REMOVE_ADMIN_ONLY = "Sorry, /remove is only for the bot's operators."
 REMOVE_USAGE = "Usage: /remove &lt;article id or t.me post link&gt;"
 _LINKS = (MessageEntity.URL, MessageEntity.TEXT_LINK)
 _MAX_REASONS = 5
+# Like the answers' (bot.chat.handlers.Services.typing_delay): a quick publish shows no "typing…".
+TYPING_DELAY = 0.3
 
 
 class _SingleLink(filters.MessageFilter):
-    """Messages that are essentially one link (see bot.publish.single_link)."""
+    """Messages that are essentially one link (see bot.sources.publish.single_link)."""
 
     def filter(self, message: Message) -> bool:
         return single_link(message.text or message.caption or "", _links(message)) is not None
@@ -38,6 +39,7 @@ class _SingleLink(filters.MessageFilter):
 def install(application: Application, publisher: Publisher, config: BotConfig) -> None:
     """Register the handlers; call before the private-text handler (a document or an operator's link is no question)."""
     application.bot_data["publisher"] = publisher
+    application.bot_data["publish_config"] = config
     new = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE & new
     # Before the allow-list gate (group -2): source channels are configured explicitly.
@@ -49,6 +51,10 @@ def install(application: Application, publisher: Publisher, config: BotConfig) -
 
 def _publisher(context: ContextTypes.DEFAULT_TYPE) -> Publisher:
     return context.bot_data["publisher"]  # type: ignore[no-any-return]
+
+
+def _config(context: ContextTypes.DEFAULT_TYPE) -> BotConfig:
+    return context.bot_data["publish_config"]  # type: ignore[no-any-return]
 
 
 def _links(message: Message) -> list[str]:
@@ -93,7 +99,7 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     outcome = await publisher.post(post, _download(context.bot, file_id))
     log.info("channel %s post %s: %s", chat.id, message.message_id, _summary(outcome))
     if outcome.rejected and not outcome.changed:
-        await _tell_operators(context.bot, services(context).config, render_outcome(outcome, post.link))
+        await _tell_operators(context.bot, _config(context), render_outcome(outcome, post.link))
     raise ApplicationHandlerStop  # handled: nothing else answers in a channel
 
 
@@ -110,11 +116,11 @@ async def private_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """An operator's document is ingested and reported on; anyone else's is refused and never downloaded."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and message.document is not None and chat is not None
-    if not is_admin(services(context).config, user.id if user else None):
+    if not is_admin(_config(context), user.id if user else None):
         await send_html(context.bot, chat.id, esc(DOCUMENTS_REFUSED))
         return
     attachment = _attachment(message.document)
-    async with typing(context.bot, chat.id, services(context).typing_delay):
+    async with typing(context.bot, chat.id, TYPING_DELAY):
         outcome = await _publisher(context).document(attachment, _download(context.bot, attachment.file_id))
     await send_html(context.bot, chat.id, render_outcome(outcome, attachment.name), reply_to=message.message_id)
 
@@ -125,7 +131,7 @@ async def admin_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert message is not None and chat is not None
     url = single_link(message.text or message.caption or "", _links(message))
     assert url is not None  # the handler's filter
-    async with typing(context.bot, chat.id, services(context).typing_delay):
+    async with typing(context.bot, chat.id, TYPING_DELAY):
         outcome = await _publisher(context).link(url)
     await send_html(context.bot, chat.id, render_outcome(outcome, url), reply_to=message.message_id)
 
@@ -134,7 +140,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remove <article id or t.me link> (operators): the brief is no longer cited or alerted."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
-    if not is_admin(services(context).config, user.id if user else None):
+    if not is_admin(_config(context), user.id if user else None):
         await send_html(context.bot, chat.id, esc(REMOVE_ADMIN_ONLY))
         return
     target = " ".join(context.args or []).strip()
