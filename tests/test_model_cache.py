@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,29 @@ def test_a_second_data_dir_reuses_the_machine_export(tmp_path: Path, counted_exp
     found = find_export(export_roots(tmp_path / "data-b", cache), MODEL_ID, default_model_path())
     assert found is not None and found[0].parent == cache / "exports"
     assert found[1]["weights"] == model_cache.weights_digest(default_model_path()) and found[1]["cpu"]
+
+
+def test_concurrent_first_runs_leave_one_intact_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      counted_exports: list[Path]) -> None:
+    barrier = threading.Barrier(3)
+    slow = onnx_embed._export_and_verify
+
+    def together(tmp: Path, *args: object) -> dict[str, object]:
+        barrier.wait(timeout=10)  # all three are exporting at once: none has published yet
+        return slow(tmp, *args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(onnx_embed, "_export_and_verify", together)
+    cache = tmp_path / "cache"
+    runs = [threading.Thread(target=_load, args=(tmp_path / f"data-{i}", cache)) for i in range(3)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert len(counted_exports) == 3
+    entries = list((cache / "exports").iterdir())
+    assert len(entries) == 1 and verified(entries[0]) is not None  # no temporary folders, one verified entry
+    _load(tmp_path / "data-3", cache)
+    assert len(counted_exports) == 3
 
 
 def test_a_corrupt_or_partial_entry_is_rebuilt(tmp_path: Path, counted_exports: list[Path]) -> None:
