@@ -1,6 +1,6 @@
 """A generated retrieval set for the int8 gate and NNCF's calibration: ships with the code, needs no data.
 
-Each passage is a ~100-word news item about one (actor, subject, place) triple; its question names the
+Each passage is a ~110-word news item about one (actor, subject, place) triple; its question names the
 triple in other words, and the other passages about the same actor, subject or place are the
 distractors. Deterministic for a seed; the gate and the quantiser use disjoint seeds.
 """
@@ -54,11 +54,23 @@ _ACTIONS = [("announced new limits on", "What limits did {a} put on {s} in {p}?"
 _DETAILS = ["The change affects about {n} thousand people and takes effect in {month}.",
             "Figures released on {day} showed a {n} percent shift compared with last year.",
             "The plan is expected to cost {n} million dollars over the next {k} years.",
-            "Local officials said {n} sites had been inspected since {month}."]
+            "Local officials said {n} sites had been inspected since {month}.",
+            "A report published in {month} put the number of affected households at {n} thousand.",
+            "Shares of listed suppliers moved {n} percent in early trading after the statement.",
+            "The measure was approved by a vote of {n} to {k} after a debate that lasted into the night.",
+            "Independent auditors counted {n} complaints in the first {k} weeks."]
 _QUOTES = ["\u201cWe cannot wait any longer,\u201d a spokesperson said.", "Critics called the move rushed and poorly explained.",
-           "Industry groups welcomed the news but asked for more detail.", "Opposition lawmakers demanded a public hearing."]
+           "Industry groups welcomed the news but asked for more detail.", "Opposition lawmakers demanded a public hearing.",
+           "\u201cThis is a first step, not the last one,\u201d the chair told reporters.",
+           "Residents interviewed on {day} said they had heard little about it.",
+           "Economists were divided on whether the effect would last beyond {month}.",
+           "Environmental campaigners said the decision ignored earlier warnings."]
 _OUTLOOKS = ["A final ruling is due before the end of {month}.", "Further talks are planned for {day}.",
-             "Analysts expect prices to stay volatile for months.", "The next review will take place in {k} years."]
+             "Analysts expect prices to stay volatile for months.", "The next review will take place in {k} years.",
+             "Officials said more details would be published in {month}.",
+             "A court challenge is widely expected before the summer.",
+             "Neighbouring regions are watching the outcome closely.",
+             "The agency will report back to parliament within {k} months."]
 _MONTHS = ["January", "March", "May", "July", "September", "November"]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -80,8 +92,10 @@ def generated_retrieval_set(n: int, seed: int = 20) -> RetrievalSet:
     for (actor, who), (subject, what), (place, where) in triples[:n]:
         action, question = rng.choice(_ACTIONS)
         fill = {"n": rng.randint(2, 95), "k": rng.randint(2, 9), "month": rng.choice(_MONTHS), "day": rng.choice(_DAYS)}
+        # Three of each kind: ~110 words, as long as a real passage (chunks aim at ~120 words), so NNCF's
+        # activation ranges and the gate see realistic lengths.
         sentences = [f"{actor} {action} {subject} in {place} {rng.choice(['on Monday', 'last week', 'this month'])}.",
-                     rng.choice(_DETAILS).format(**fill), rng.choice(_QUOTES), rng.choice(_OUTLOOKS).format(**fill)]
+                     *(t.format(**fill) for pool in (_DETAILS, _QUOTES, _OUTLOOKS) for t in rng.sample(pool, 3))]
         passages.append(f"{subject.capitalize()} in {place}\n" + " ".join(sentences))
         questions.append(question.format(a=who, s=what, p=where))
     return RetrievalSet(tuple(passages), tuple(questions))
