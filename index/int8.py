@@ -30,7 +30,6 @@ MIN_GATE_QUESTIONS = 400
 GATE_QUESTIONS = 800
 _CALIBRATION_PASSAGES = 300  # NNCF's default subset size
 INT8_MODEL = "model-int8.xml"
-_LOG = logging.getLogger("briefbot")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 

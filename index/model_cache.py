@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import time
@@ -27,7 +26,6 @@ __all__ = ["default_cache_dir", "weights_digest", "entry_name", "write_manifest"
            "scratch_folder", "writable", "MANIFEST"]
 
 MANIFEST = "manifest.json"
-_LOG = logging.getLogger("briefbot")
 
 
 def default_cache_dir(override: Path | None, xdg_cache_home: str | None) -> Path:

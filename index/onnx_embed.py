@@ -64,8 +64,6 @@ VERIFY_SAMPLE = (
 )
 
 
-
-
 def _openvino_version() -> str:
     import openvino as ov
 
@@ -103,7 +101,8 @@ def find_export(roots: Sequence[Path], model_id: str, model_path: Path) -> tuple
 class OnnxEmbedder:
     """Embeds texts with an exported model.onnx and tokenizer.json, compiled by OpenVINO (no torch).
 
-    `precision` "bfloat16" runs the matrix products in bf16 (outputs are float32 unit rows either way);
+    `precision` "bfloat16" runs the matrix products in bf16, "int8" runs the NNCF-quantised model (outputs
+    are float32 unit rows either way);
     `threads` 1 suits one short query at a time, every core suits ingest. Thread-safe (one request at a time).
     """
 
