@@ -211,8 +211,9 @@ def onnx_ingest_embedder(onnx_export_dir: Path) -> OnnxEmbedder:
 
 
 def _cosine_floor(precision: str) -> float:
-    """The export's floor per precision: the verify sample's for floats, the gate's cosine for int8."""
-    return {FLOAT32: onnx_embed.MIN_COSINE, BFLOAT16: onnx_embed.MIN_COSINE_BF16, INT8: 0.97}[precision]
+    """The export's floor per precision: the verify sample's for floats; int8 is judged by the retrieval gate,
+    and its cosine on real passages goes down to ~0.96 (README, Benchmarks)."""
+    return {FLOAT32: onnx_embed.MIN_COSINE, BFLOAT16: onnx_embed.MIN_COSINE_BF16, INT8: 0.95}[precision]
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,8 @@ from index.engine import Engine
 from index.model_cache import MANIFEST, default_cache_dir, publish, scratch_folder, verified, write_manifest
 from index.onnx_embed import choose_precision, export_roots, find_export, load_exported_embedder
 from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, native_bf16, native_int8
-from index.store import Snapshot
+from index.ingest import ingest_paths
+from index.store import Snapshot, stored_precisions
 from tests.conftest import SAMPLES
 
 MODEL_ID = "all-MiniLM-L6-v2"
@@ -274,3 +275,18 @@ def test_real_export_once_per_machine_and_a_broken_calibration_is_refused(
     assert info["accepted"] and info["precisions"] == [FLOAT32]
     candidates = {p for p, native in ((BFLOAT16, native_bf16()), (INT8, native_int8())) if native}
     assert set(info["gate"]) == candidates  # every candidate was gated (and refused)
+
+
+class _Tagged(HashEmbedder):
+    def __init__(self, precision: str) -> None:
+        super().__init__()
+        self.precision = precision
+
+
+def test_the_manifest_records_int8_and_a_measured_mixture(tmp_path: Path) -> None:
+    ingest_paths(tmp_path, [SAMPLES / "000_cf58dd7b26a1b221.txt"], lambda: _Tagged(INT8), "hash-fake")
+    assert Snapshot.open(tmp_path).manifest.precision == INT8
+    assert stored_precisions(tmp_path) == {INT8}
+    ingest_paths(tmp_path, [SAMPLES / "003_1f9207a099621c55.txt"], lambda: _Tagged(FLOAT32), "hash-fake")
+    assert Snapshot.open(tmp_path, "hash-fake").manifest.precision == "float32+int8"  # readable, not refused
+    assert stored_precisions(tmp_path) == {FLOAT32, INT8}
