@@ -52,9 +52,11 @@ def sample_corpus(passages: int, target: Path) -> list[str]:
 def baseline_seconds(texts: list[str]) -> float:
     """Seconds a plain sentence-transformers fp32 encode takes (model loaded and warmed up beforehand)."""
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
     from index.embed import default_model_path
 
+    transformers_logging.disable_progress_bar()
     model = SentenceTransformer(str(default_model_path()), device="cpu", local_files_only=True)
     model.encode(texts[:32], batch_size=32)
     started = time.perf_counter()
