@@ -40,6 +40,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 sys.path.insert(0, str(ROOT))
 from bench.corpora import WIKINEWS  # noqa: E402
+from bot.config import EngineConfig  # noqa: E402
 from index.chunk import chunk_article  # noqa: E402
 from index.embed import DEFAULT_MODEL_ID, load_embedder  # noqa: E402
 from index.onnx_embed import load_exported_embedder  # noqa: E402
@@ -53,6 +54,7 @@ from index.vectors import HNSW, FaissHNSWIndex, load_index  # noqa: E402
 from bench.ann import exact_top, sentence_vectors, split_queries, synthetic_passages  # noqa: E402
 
 ANN_QUERIES = 300
+MODEL_CACHE = EngineConfig().cache_dir  # the machine's export cache, as `briefbot` uses it
 
 
 def median_of(runs: int, measure) -> float:  # type: ignore[no-untyped-def]
@@ -152,13 +154,8 @@ def build_scale_index(size: int, items: list[NewArticle], pool: np.ndarray) -> P
 
 
 def ensure_query_model(data_dir: Path) -> None:
-    """The ONNX export every data dir caches (as `ingest` would have made it)."""
-    models = data_dir / "models"
-    if not models.exists():
-        shared = CACHE / "samples" / "models"
-        if shared.exists():
-            shutil.copytree(shared, models)
-    load_exported_embedder(data_dir, None, lambda: load_embedder(None, FLOAT32))
+    """The ONNX export in the machine cache (as `ingest` would have made it)."""
+    load_exported_embedder(data_dir, None, lambda: load_embedder(None, FLOAT32), cache_dir=MODEL_CACHE)
 
 
 def bench_queries(embedder, data_dir: Path, runs: int) -> tuple[float, float, str]:  # type: ignore[no-untyped-def]
@@ -274,7 +271,7 @@ def bench_cold_start(data_dir: Path, runs: int, backend: str = "auto") -> float:
 
 def samples_index() -> Path:
     data_dir = CACHE / "samples"
-    if not (data_dir / "index" / "current").exists() or not (data_dir / "models").exists():
+    if not (data_dir / "index" / "current").exists():
         shutil.rmtree(data_dir, ignore_errors=True)
         subprocess.run([PYTHON, "-m", "bot.cli", "ingest", "--data-dir", str(data_dir), str(ROOT / "data" / "articles")],
                        check=True, cwd=ROOT, capture_output=True)
@@ -296,7 +293,7 @@ def main() -> None:
     fp32 = load_embedder(None, FLOAT32)
     ingest_precision = BFLOAT16 if native_bf16() else FLOAT32
     ov_ingest = load_exported_embedder(samples, None, lambda: fp32, precision=ingest_precision,
-                                       threads=os.cpu_count() or 1)
+                                       threads=os.cpu_count() or 1, cache_dir=MODEL_CACHE)
     vectors = base_vectors(ov_ingest, items)
     ann_queries, pool = split_queries(sentence_vectors()[1], ANN_QUERIES)
     if args.build_only:
@@ -309,8 +306,9 @@ def main() -> None:
     sample = ingest_sample(items)
     n = sum(len(i.chunks) for i in sample)
     torch_bf16 = load_embedder(None, BFLOAT16)
-    onnx = load_exported_embedder(samples, None, lambda: fp32)  # queries: fp32, one thread
-    ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, threads=os.cpu_count() or 1)
+    onnx = load_exported_embedder(samples, None, lambda: fp32, cache_dir=MODEL_CACHE)  # queries: fp32, one thread
+    ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, threads=os.cpu_count() or 1,
+                                  cache_dir=MODEL_CACHE)
     texts = [f"{i.article.title}\n{c.text}" for i in sample for c in i.chunks]
     reference = fp32.embed(texts)
 

@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 EXAMPLES = """examples:
   briefbot ingest data/articles
-  BRIEFBOT_PRECISION=fp32 briefbot ingest data/articles   # force float32 (auto: bf16 where the CPU has it)
+  BRIEFBOT_PRECISION=fp32 briefbot ingest data/articles   # force float32 (auto: int8/bf16 where the gate passed)
   BRIEFBOT_EMBED_BACKEND=torch briefbot ask "Geneva?"      # PyTorch instead of the OpenVINO export
   briefbot ask "What happened with Geneva?"
   briefbot ask --json -k 5 "Who controls rare earth processing?"
@@ -194,7 +194,7 @@ def _reindex(engine: Engine, args: argparse.Namespace) -> int:
         print(f"restructured: {manifest.count} passages now in a '{manifest.vector_index}' index"
               f"{' (pinned)' if manifest.vector_index_pinned else ' (chosen by size)'}; nothing re-embedded")
         return 0
-    manifest = rebuild(engine.data_dir, engine.embedder)
+    manifest = rebuild(engine.data_dir, engine.rebuild_embedder())
     print(f"rebuilt: {manifest.articles} articles, {manifest.count} passages with {manifest.model}")
     return 0
 

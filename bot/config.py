@@ -32,16 +32,28 @@ class EngineConfig(BaseSettings):
 
     data_dir: Path = Field(Path("data"), alias="BRIEFBOT_DATA_DIR")
     model: str | None = Field(None, alias="BRIEFBOT_MODEL")
-    # Ingest precision: auto = bfloat16 where the CPU has native bf16 units (index.precision).
-    precision: Literal["auto", "fp32", "bf16"] = Field("auto", alias="BRIEFBOT_PRECISION")
+    # Ingest precision: auto = int8 where its retrieval gate passed on this machine, else bfloat16 where
+    # the CPU has native bf16 units and the gate passed it, else float32 (index.precision, index.int8).
+    precision: Literal["auto", "fp32", "bf16", "int8"] = Field("auto", alias="BRIEFBOT_PRECISION")
     # auto/openvino: the verified ONNX export on OpenVINO (index.onnx_embed); torch: PyTorch throughout.
     embed_backend: Literal["auto", "openvino", "torch"] = Field("auto", alias="BRIEFBOT_EMBED_BACKEND")
+    # The per-user model cache (index.model_cache): BRIEFBOT_CACHE_DIR, else $XDG_CACHE_HOME/briefbot,
+    # else ~/.cache/briefbot.
+    cache_dir_setting: Path | None = Field(None, alias="BRIEFBOT_CACHE_DIR")
+    xdg_cache_home: str | None = Field(None, alias="XDG_CACHE_HOME")
+
+    @property
+    def cache_dir(self) -> Path:
+        from index.model_cache import default_cache_dir
+
+        return default_cache_dir(self.cache_dir_setting, self.xdg_cache_home)
 
     def engine(self, data_dir: Path | None = None) -> "Engine":
         """The engine these settings describe (`data_dir` overrides BRIEFBOT_DATA_DIR)."""
         from index.engine import Engine
 
-        return Engine(data_dir or self.data_dir, self.model, precision=self.precision, backend=self.embed_backend)
+        return Engine(data_dir or self.data_dir, self.model, precision=self.precision, backend=self.embed_backend,
+                      cache_dir=self.cache_dir)
 
 
 def _int_list(value: object) -> object:

@@ -15,10 +15,10 @@ from index.conversation import Conversation, Resolution, Turn, people_in, resolv
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
 from index.onnx_embed import load_exported_embedder
-from index.precision import resolve_precision
+from index.precision import parse_precision, resolve_precision
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
-from index.store import Snapshot, current_folder
+from index.store import Snapshot, current_folder, stored_precisions
 from index.timeframe import TimeIntent, parse_time
 from index.timeline import Storyteller, story_question, tell
 
@@ -45,15 +45,16 @@ class Engine:
 
     def __init__(self, data_dir: Path, model: str | None = None, embedder: Embedder | None = None,
                  settings: RetrievalSettings | None = None, today: Callable[[], date] = date.today,
-                 precision: str = "auto", backend: str = "auto") -> None:
+                 precision: str = "auto", backend: str = "auto", cache_dir: Path | None = None) -> None:
         self.data_dir = data_dir
         self.model = model
         self.model_id = embedder.model_id if embedder else model_id_for(model)
         self._embedder = embedder
         # An injected embedder serves queries too; a configured model queries through ONNX when it can.
         self._query_embedder: Embedder | None = RememberingEmbedder(embedder) if embedder else None
-        self.precision = precision  # auto | fp32 | bf16 (index.precision)
+        self.precision = precision  # auto | fp32 | bf16 | int8 (index.precision)
         self.backend = backend  # auto | openvino | torch (index.onnx_embed.load_exported_embedder)
+        self.cache_dir = cache_dir  # the per-user model cache (index.model_cache); None: the data dir only
         self.settings = settings or RetrievalSettings()
         self.today = today
         self._retriever: Retriever | None = None
@@ -72,17 +73,25 @@ class Engine:
         Loaded on first use: `ingest` of unchanged files and `/latest` never pay for the model.
         """
         if self._embedder is None:
-            precision = resolve_precision(self.precision)
-            self._embedder = load_exported_embedder(self.data_dir, self.model, lambda: load_embedder(self.model, precision),
-                                                    self.backend, precision=precision, threads=os.cpu_count() or 1)
+            self._embedder = self._load_embedder(stored_precisions(self.data_dir))
         return self._embedder
+
+    def rebuild_embedder(self) -> Embedder:
+        """The passage embedder for `briefbot reindex`: every vector is remade, so no stored precision constrains it."""
+        return self._embedder or self._load_embedder(frozenset())
+
+    def _load_embedder(self, stored: frozenset[str]) -> Embedder:
+        fallback = resolve_precision(self.precision)
+        return load_exported_embedder(self.data_dir, self.model, lambda: load_embedder(self.model, fallback),
+                                      self.backend, precision=parse_precision(self.precision),
+                                      threads=os.cpu_count() or 1, cache_dir=self.cache_dir, stored=stored)
 
     @property
     def query_embedder(self) -> Embedder:
         """Embeds questions and alert topics: the export in float32 on one thread, or, failing that, `embedder`."""
         if self._query_embedder is None:
-            self._query_embedder = RememberingEmbedder(
-                load_exported_embedder(self.data_dir, self.model, lambda: self.embedder, self.backend))
+            self._query_embedder = RememberingEmbedder(load_exported_embedder(
+                self.data_dir, self.model, lambda: self.embedder, self.backend, cache_dir=self.cache_dir))
         return self._query_embedder
 
     @property

@@ -1,16 +1,19 @@
-"""A torch-free embedder: the same model exported to ONNX once, run by OpenVINO.
+"""A torch-free embedder: the same model exported to ONNX once per machine, run by OpenVINO.
 
-The export happens locally (never a download) the first time it is needed — on the first ingest or
-the first query — with torch.onnx.export of the transformer + mean pooling + L2 normalisation. It is
-accepted only if OpenVINO's float32 vectors match the PyTorch fp32 model on a fixed sample (cosine
->= 0.999 on every text); otherwise a `refused.json` records why and everything keeps using PyTorch.
-Where the CPU has native bf16 units the bfloat16 run is checked too (>= 0.998) and ingest uses it:
-OpenVINO's bf16 kernels are what makes ingest fast (bench/run.py: ~3x PyTorch fp32 on AVX-512 BF16,
-where PyTorch's own bf16 loses a third of its time in attention). Tokenisation uses the `tokenizers`
-library with the model's own tokenizer.json, so nothing here imports torch.
+The export happens locally (never a download) the first time a machine needs it, with torch.onnx.export
+of the transformer + mean pooling + L2 normalisation. It is accepted only if OpenVINO's float32 vectors
+match the PyTorch fp32 model on a fixed sample (cosine >= 0.999 on every text); otherwise the entry
+records why and everything keeps using PyTorch. Where the CPU has native bf16 units the bfloat16 run
+is checked too (>= 0.998); where it has int8 dot-product units NNCF quantises the export to int8. Both
+must then pass the retrieval gate (index.int8) before ingest may use them: OpenVINO's bf16 and int8
+kernels are what makes ingest fast (bench/ingest_speed.py). Tokenisation uses the `tokenizers` library
+with the model's own tokenizer.json, so nothing here imports torch.
 
-    <data_dir>/models/<model_id>/
-        model.onnx  tokenizer.json  export.json   (export.json written last: its presence = verified)
+Entries live in the per-user cache (index.model_cache: keyed by weights, OpenVINO version and CPU), or,
+when that cannot be written, in the data dir:
+
+    <cache_dir>/exports/<entry>/   or   <data_dir>/models/<entry>/
+        model.onnx  tokenizer.json  model-int8.xml/.bin  manifest.json (written last: files, checks, gate)
         compiled/   OpenVINO's cache of compiled models (cuts a one-shot `briefbot ask`'s start-up)
 """
 
@@ -27,18 +30,22 @@ from pathlib import Path
 
 import numpy as np
 
+from index import int8
 from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, model_path_for
 from index.errors import BriefbotError
-from index.precision import BFLOAT16, FLOAT32, native_bf16
+from index.model_cache import MANIFEST, entry_name, publish, scratch_folder, verified, weights_digest, writable, write_manifest
+from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, cpu_signature, native_bf16, native_int8
 
-__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "cached_onnx_embedder", "onnx_folder",
-           "VERIFY_SAMPLE", "MIN_COSINE", "MIN_COSINE_BF16", "export_refused"]
+__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "cached_onnx_embedder", "find_export",
+           "export_roots", "export_target", "choose_precision", "VERIFY_SAMPLE", "MIN_COSINE", "MIN_COSINE_BF16"]
 
 MIN_COSINE = 0.999
 MIN_COSINE_BF16 = 0.998
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
-_EXPORT_VERSION = 3
-_OPENVINO_PRECISION = {FLOAT32: "f32", BFLOAT16: "bf16"}
+_EXPORT_VERSION = 4
+# The int8 model keeps some operations in floating point: bf16 ones where the CPU has native bf16.
+_OPENVINO_PRECISION = {FLOAT32: "f32", BFLOAT16: "bf16", INT8: "bf16" if native_bf16() else "f32"}
+_LOG = logging.getLogger("briefbot")
 # Short and long, ASCII and not, names and numbers, one text far past the 256-token limit.
 VERIFY_SAMPLE = (
     "What happened with Geneva?",
@@ -57,23 +64,45 @@ VERIFY_SAMPLE = (
 )
 
 
-def onnx_folder(data_dir: Path, model_id: str) -> Path:
-    return data_dir / "models" / model_id
+def _openvino_version() -> str:
+    import openvino as ov
+
+    return str(ov.get_version())
 
 
-def _weights_fingerprint(model_path: Path) -> dict[str, int]:
-    """Sizes and mtimes of the model's weight files: a changed model invalidates the export."""
-    out = {}
-    for path in sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin")):
-        stat = path.stat()
-        out[path.name] = int(stat.st_size) * 1000 + int(stat.st_mtime) % 1000
-    return out
+def _entry(root: Path, model_id: str, model_path: Path) -> Path:
+    return root / entry_name(model_id, weights_digest(model_path), _openvino_version(), cpu_signature())
+
+
+def export_roots(data_dir: Path, cache_dir: Path | None) -> list[Path]:
+    """Where exports are looked for, best first: the per-user cache, then the data dir (its fallback)."""
+    return [*([cache_dir / "exports"] if cache_dir else []), data_dir / "models"]
+
+
+def export_target(data_dir: Path, cache_dir: Path | None) -> Path:
+    """Where a new export goes: the per-user cache, or the data dir when the cache cannot be written."""
+    if cache_dir is not None:
+        if writable(cache_dir / "exports"):
+            return cache_dir / "exports"
+        _LOG.warning("model cache %s cannot be written; exporting into %s instead", cache_dir, data_dir / "models")
+    return data_dir / "models"
+
+
+def find_export(roots: Sequence[Path], model_id: str, model_path: Path) -> tuple[Path, dict[str, object]] | None:
+    """The first complete, intact entry for these weights, this OpenVINO and this CPU (accepted or refused)."""
+    for root in roots:
+        folder = _entry(root, model_id, model_path)
+        manifest = verified(folder)
+        if manifest is not None and manifest.get("version") == _EXPORT_VERSION:
+            return folder, manifest
+    return None
 
 
 class OnnxEmbedder:
     """Embeds texts with an exported model.onnx and tokenizer.json, compiled by OpenVINO (no torch).
 
-    `precision` "bfloat16" runs the matrix products in bf16 (outputs are float32 unit rows either way);
+    `precision` "bfloat16" runs the matrix products in bf16, "int8" runs the NNCF-quantised model (outputs
+    are float32 unit rows either way);
     `threads` 1 suits one short query at a time, every core suits ingest. Thread-safe (one request at a time).
     """
 
@@ -81,7 +110,7 @@ class OnnxEmbedder:
                  info: dict[str, object] | None = None) -> None:
         from tokenizers import Tokenizer
 
-        info = info if info is not None else json.loads((folder / "export.json").read_text())
+        info = info if info is not None else json.loads((folder / MANIFEST).read_text())
         self.folder = folder
         self.model_id = model_id
         self.dimension = int(info["dimension"])
@@ -109,12 +138,20 @@ class OnnxEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 
-    def _run(self, encodings: list) -> np.ndarray:  # type: ignore[type-arg]
+    def tokenize(self, text: str) -> dict[str, np.ndarray]:
+        """One text as the model's inputs (NNCF's calibration feeds the model these)."""
+        return self._feed(self._tokenizer.encode_batch([text]))
+
+    def _feed(self, encodings: list) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
         feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        return {k: v for k, v in feed.items() if k in self._inputs}
+
+    def _run(self, encodings: list) -> np.ndarray:  # type: ignore[type-arg]
+        feed = self._feed(encodings)
         with self._lock:
-            result = self._request.infer({k: v for k, v in feed.items() if k in self._inputs})
+            result = self._request.infer(feed)
             return np.array(result[0], dtype=np.float32)
 
 
@@ -126,80 +163,128 @@ def _compile(folder: Path, precision: str, threads: int):  # type: ignore[no-unt
                                  "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
     if os.access(folder, os.W_OK):
         config["CACHE_DIR"] = str(folder / "compiled")
-    return ov.Core().compile_model(str(folder / "model.onnx"), "CPU", config)
+    model = folder / (int8.INT8_MODEL if precision == INT8 else "model.onnx")
+    return ov.Core().compile_model(str(model), "CPU", config)
 
 
-def cached_onnx_embedder(data_dir: Path, model_id: str, model_path: Path, precision: str = FLOAT32,
-                         threads: int = 1) -> OnnxEmbedder | None:
-    """The verified export for this model if one is cached and still matches the model's weights.
+def choose_precision(info: dict[str, object], setting: str, stored: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """(precision, why) for an index whose vectors were made in `stored` precisions.
 
-    bfloat16 is granted only if the export verified it; otherwise the float32 run is returned
-    (its `precision` says which, and the manifest records that).
+    A precision is used only if the export verified it and the gate passed it; it joins an index in
+    other precisions only if the gate measured that mixing loses nothing.
     """
-    folder = onnx_folder(data_dir, model_id)
-    try:
-        info = json.loads((folder / "export.json").read_text())
-    except (OSError, ValueError):
+    allowed = set(info.get("precisions", [FLOAT32]))  # type: ignore[arg-type]
+    gates: dict[str, dict[str, object]] = info.get("gate", {})  # type: ignore[assignment]
+    wanted = {AUTO: [INT8, BFLOAT16], INT8: [INT8, BFLOAT16], BFLOAT16: [BFLOAT16]}.get(setting, [])
+    reasons = []
+    for precision in wanted:
+        if precision not in allowed:
+            reasons.append(f"{precision}: {gates.get(precision, {}).get('reason') or 'not verified on this CPU'}")
+            continue
+        mix = stored | {precision}
+        # bf16 vectors made before the gate existed were measured safe to mix (make eval-precision).
+        if len(mix) > 1 and not all(gates.get(p, {}).get("mixing_passed", p == BFLOAT16) for p in mix - {FLOAT32}):
+            reasons.append(f"{precision}: this index holds {'+'.join(sorted(stored))} vectors and the gate measured "
+                           f"that mixing {precision} into it loses; `briefbot reindex` rebuilds it in one precision")
+            continue
+        return precision, "; ".join(reasons)
+    return FLOAT32, "; ".join(reasons)
+
+
+def cached_onnx_embedder(roots: Sequence[Path], model_id: str, model_path: Path, precision: str = FLOAT32,
+                         threads: int = 1, stored: frozenset[str] = frozenset()) -> OnnxEmbedder | None:
+    """The verified export for this model if one is cached (None if none is, or it was refused).
+
+    `precision` is a setting (auto, float32, bfloat16, int8); the embedder's `precision` says what it
+    runs in (the manifest of the index records that). Falling back from an explicit int8 is logged.
+    """
+    found = find_export(roots, model_id, model_path)
+    if found is None or not found[1].get("accepted"):
         return None
-    if info.get("version") != _EXPORT_VERSION or info.get("weights") != _weights_fingerprint(model_path):
-        return None
-    if precision == BFLOAT16 and BFLOAT16 not in info.get("precisions", []):
-        precision = FLOAT32
+    folder, info = found
+    chosen, why = choose_precision(info, precision, stored)
+    if precision == INT8 and chosen != INT8:
+        _LOG.warning("BRIEFBOT_PRECISION=int8 not used (%s); ingest runs in %s", why, chosen)
     try:
-        return OnnxEmbedder(folder, model_id, precision, threads, info)
-    except Exception:  # a damaged cache is not fatal: the caller falls back to PyTorch
+        return OnnxEmbedder(folder, model_id, chosen, threads, info)
+    except Exception:  # a damaged compiled cache is not fatal: the caller falls back to PyTorch
         return None
 
 
-def export_refused(data_dir: Path, model_id: str, model_path: Path) -> bool:
-    """True when an export of these very weights was already tried and refused."""
-    try:
-        info = json.loads((onnx_folder(data_dir, model_id) / "refused.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return info.get("weights") == _weights_fingerprint(model_path)
-
-
-def export_onnx(data_dir: Path, model_id: str, model_path: Path, reference: object | None = None) -> tuple[bool, str]:
-    """Export, verify against PyTorch fp32 and publish the ONNX model; (accepted, message).
+def export_onnx(root: Path, model_id: str, model_path: Path, reference: object | None = None) -> tuple[bool, str]:
+    """Export, verify against PyTorch fp32, quantise, gate, and publish the entry under `root`; (accepted, message).
 
     `reference` may be an already loaded fp32 SentenceTransformerEmbedder; a bf16 one is not used
-    (the export must match the fp32 model), a fresh fp32 copy is loaded instead.
+    (the export must match the fp32 model), a fresh fp32 copy is loaded instead. A refused export is
+    published too (its manifest says why), so it is not retried until the weights change.
     """
-    if not isinstance(reference, SentenceTransformerEmbedder) or reference.precision != FLOAT32:
-        reference = SentenceTransformerEmbedder(model_path, model_id, FLOAT32)
-    folder = onnx_folder(data_dir, model_id)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.parent / f".tmp-{model_id}-{os.getpid()}-{time.monotonic_ns()}"
-    tmp.mkdir()
+    started = time.perf_counter()
+    final = _entry(root, model_id, model_path)
+    tmp = scratch_folder(final)
     try:
-        info = _export(reference, model_path, tmp)
-        want = reference.embed(list(VERIFY_SAMPLE), batch_size=4)
-        cosine = _min_cosine(want, OnnxEmbedder(tmp, model_id, FLOAT32, info=info))
-        if not cosine >= MIN_COSINE:
-            return _refuse(folder, model_path, f"min cosine to PyTorch {cosine:.5f} < {MIN_COSINE}")
-        info["min_cosine"] = cosine
-        info["precisions"] = [FLOAT32]
-        if native_bf16():
-            info["min_cosine_bf16"] = bf16 = _min_cosine(want, OnnxEmbedder(tmp, model_id, BFLOAT16, info=info))
-            if bf16 >= MIN_COSINE_BF16:
-                info["precisions"].append(BFLOAT16)
+        try:
+            info = _export_and_verify(tmp, model_id, model_path, reference)
+        except Exception as error:  # noqa: BLE001 - any export failure means "keep using PyTorch"
+            info = {"accepted": False, "reason": f"{type(error).__name__}: {error}"}
+        if not info["accepted"]:
+            shutil.rmtree(tmp)
+            tmp.mkdir()
         shutil.rmtree(tmp / "compiled", ignore_errors=True)  # compiled from the temporary path; rebuilt on use
-        (tmp / "export.json").write_text(json.dumps(info, indent=2))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-        return True, f"ONNX model exported to {folder} (min cosine to PyTorch {cosine:.5f})"
-    except Exception as error:  # noqa: BLE001 - any export failure means "keep using PyTorch"
-        return _refuse(folder, model_path, f"{type(error).__name__}: {error}")
+        info.update(version=_EXPORT_VERSION, model_id=model_id, weights=weights_digest(model_path),
+                    openvino=_openvino_version(), cpu=cpu_signature(), seconds=round(time.perf_counter() - started, 1),
+                    exported_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        write_manifest(tmp, info)
+        folder = publish(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _LOG.info("model export %s in %.0f s: %s", folder, info["seconds"], info.get("reason") or "accepted")
+    if not info["accepted"]:
+        return False, f"ONNX export refused ({info['reason']}); embedding uses PyTorch (delete {folder} to retry)"
+    return True, f"ONNX model exported to {folder} (min cosine to PyTorch {info['min_cosine']:.5f})"
 
 
-def _refuse(folder: Path, model_path: Path, reason: str) -> tuple[bool, str]:
-    """Record that these weights cannot be exported (not retried until they change); (False, message)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "refused.json").write_text(json.dumps({"reason": reason, "weights": _weights_fingerprint(model_path)}))
-    return False, f"ONNX export refused ({reason}); embedding uses PyTorch (delete {folder / 'refused.json'} to retry)"
+def _export_and_verify(tmp: Path, model_id: str, model_path: Path, reference: object | None) -> dict[str, object]:
+    """The export in `tmp`, checked against PyTorch fp32, with the precisions it may run in."""
+    if not isinstance(reference, SentenceTransformerEmbedder) or reference.precision != FLOAT32:
+        reference = SentenceTransformerEmbedder(model_path, model_id, FLOAT32)
+    info = _export(reference, model_path, tmp)
+    want = reference.embed(list(VERIFY_SAMPLE), batch_size=4)
+    cosine = _min_cosine(want, OnnxEmbedder(tmp, model_id, FLOAT32, info=info))
+    if not cosine >= MIN_COSINE:
+        return {"accepted": False, "reason": f"min cosine to PyTorch {cosine:.5f} < {MIN_COSINE}"}
+    info.update(accepted=True, min_cosine=cosine, precisions=[FLOAT32])
+    candidates = []
+    if native_bf16():
+        info["min_cosine_bf16"] = bf16 = _min_cosine(want, OnnxEmbedder(tmp, model_id, BFLOAT16, info=info))
+        if bf16 >= MIN_COSINE_BF16:
+            candidates.append(BFLOAT16)
+    if native_int8():
+        candidates.append(INT8)
+    info["gate"] = gates = _gate(tmp, model_id, info, candidates)
+    info["precisions"] += [p for p in candidates if gates[p]["passed"]]  # type: ignore[operator]
+    return info
+
+
+def _gate(tmp: Path, model_id: str, info: dict[str, object], candidates: list[str]) -> dict[str, dict[str, object]]:
+    """Each candidate precision measured by the retrieval gate (int8 quantised first); refusals are logged."""
+    retrieval = int8.gate_set()
+    results: dict[str, int8.GateResult] = {}
+    too_small = int8.check_set(retrieval)
+    if too_small:
+        results = {p: int8.GateResult(p, False, too_small) for p in candidates}
+    elif candidates:
+        threads = os.cpu_count() or 1
+        fp32 = OnnxEmbedder(tmp, model_id, FLOAT32, threads, info)
+        questions, reference = fp32.embed(list(retrieval.questions)), fp32.embed(list(retrieval.passages))
+        for precision in candidates:
+            if precision == INT8:
+                int8.quantize_int8(tmp / "model.onnx", tmp, int8.calibration_texts(), fp32.tokenize)
+            candidate = OnnxEmbedder(tmp, model_id, precision, threads, info)
+            results[precision] = int8.retrieval_gate(precision, retrieval, questions, reference, candidate.embed)
+    for result in results.values():
+        if not result.passed:
+            _LOG.warning("%s ingest refused by the retrieval gate: %s", result.precision, result.reason)
+    return {p: r.as_json() for p, r in results.items()}
 
 
 def _min_cosine(want: np.ndarray, candidate: OnnxEmbedder) -> float:
@@ -241,33 +326,32 @@ def _export(reference: object, model_path: Path, target: Path) -> dict[str, obje
     max_tokens = int(getattr(reference.model, "max_seq_length", MAX_TOKENS) or MAX_TOKENS)  # type: ignore[attr-defined]
     tokenizer = transformer.tokenizer
     return {
-        "version": _EXPORT_VERSION, "model_id": reference.model_id, "dimension": reference.dimension,  # type: ignore[attr-defined]
+        "dimension": reference.dimension,  # type: ignore[attr-defined]
         "max_tokens": max_tokens, "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": str(tokenizer.pad_token or "[PAD]"),
-        "weights": _weights_fingerprint(model_path), "torch": torch.__version__, "opset": 17,
-        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "torch": torch.__version__, "opset": 17,
     }
 
 
 def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder],
-                           backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1) -> Embedder:
+                           backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1,
+                           cache_dir: Path | None = None, stored: frozenset[str] = frozenset()) -> Embedder:
     """The verified ONNX export run by OpenVINO (no torch import) when possible, else `fallback()`.
 
     `backend` (BRIEFBOT_EMBED_BACKEND) = auto | openvino | torch. With auto/openvino a missing export is
-    made now (once per data dir, ~10 s, needs torch) and cached under <data_dir>/models/; a refused
-    export is not retried until the model's weights change. Queries use float32 on one thread;
-    ingest uses the resolved precision on every core.
+    made now (once per machine, ~1-2 min with the int8 gate, needs torch) into `cache_dir` (the data dir
+    when that is None or cannot be written); a refused export is not retried until the weights change.
+    Queries use float32 on one thread; ingest uses `precision` (a setting, see `choose_precision`) on
+    every core, given the precisions already in the index (`stored`).
     """
     if backend not in ("auto", "openvino", "torch"):
         raise BriefbotError(f"BRIEFBOT_EMBED_BACKEND={backend!r} is not one of auto, openvino, torch")
     if model == "hash" or backend == "torch":
         return fallback()
     model_id, path = model_id_for(model), model_path_for(model)
-    found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
-    if found is not None:
-        return found
-    if not export_refused(data_dir, model_id, path):
-        accepted, message = export_onnx(data_dir, model_id, path)
+    roots = export_roots(data_dir, cache_dir)
+    if find_export(roots, model_id, path) is None:
+        accepted, message = export_onnx(export_target(data_dir, cache_dir), model_id, path)
         if not accepted:
-            logging.getLogger("briefbot").warning(message)
-        found = cached_onnx_embedder(data_dir, model_id, path, precision, threads)
+            _LOG.warning(message)
+    found = cached_onnx_embedder(roots, model_id, path, precision, threads, stored)
     return found if found is not None else fallback()

@@ -39,7 +39,8 @@ from index.precision import FLOAT32, PRECISIONS
 from index.records import Article, Chunk, Citation
 from index.vectors import STRUCTURES, choose_structure, load_index, new_index
 
-__all__ = ["CITATION_COLUMNS", "Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root", "stored_format", "FORMAT_VERSION"]
+__all__ = ["CITATION_COLUMNS", "Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root",
+           "stored_format", "FORMAT_VERSION", "stored_precisions"]
 
 # 2: BM25 indexes each passage with its brief's title. 3: a section heading starts a passage.
 FORMAT_VERSION = 3
@@ -79,8 +80,9 @@ class Manifest:
     count: int
     articles: int
     generation: int
-    # The precision(s) the model ran in to make the vectors: "float32", "bfloat16", or both joined
-    # by "+" after incremental ingests in different precisions (all are float32 unit rows, compatible).
+    # The precision(s) the model ran in to make the vectors: "float32", "bfloat16", "int8", or several joined
+    # by "+" after incremental ingests in different precisions (all float32 unit rows; int8 mixes only
+    # where the retrieval gate measured it safe, index.onnx_embed.choose_precision).
     precision: str = "float32"
     vector_index: str = "flat"
     created_at: str = ""
@@ -243,6 +245,13 @@ def stored_format(data_dir: Path) -> int | None:
     """The format version of the current generation, or None when there is no index yet."""
     folder = current_folder(data_dir)
     return Manifest.read(folder).format_version if folder else None
+
+
+def stored_precisions(data_dir: Path) -> frozenset[str]:
+    """The precisions the current generation's vectors were made in (empty when there is no index yet)."""
+    folder = current_folder(data_dir)
+    manifest = Manifest.read(folder) if folder else None
+    return frozenset(manifest.precision.split("+")) if manifest and manifest.count else frozenset()
 
 
 def current_folder(data_dir: Path) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -20,6 +21,9 @@ from tests.fakebotapi import FakeBotApi
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Commands run by tests (in-process or as subprocesses) cache model exports here, never in the user's cache.
+os.environ["BRIEFBOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="briefbot-test-cache-")
+atexit.register(shutil.rmtree, os.environ["BRIEFBOT_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "data" / "articles"

@@ -1,0 +1,292 @@
+"""The per-machine export cache and the int8 gate (issue 20).
+
+- the cache folder comes from BRIEFBOT_CACHE_DIR / XDG_CACHE_HOME / ~/.cache, read in bot.config;
+- an entry is trusted only when its manifest (written last) matches its files; a corrupt or partial
+  entry is rebuilt; a concurrent publisher's verified entry wins;
+- a second data dir reuses the export (counted), an unwritable cache falls back to the data dir;
+- the gate refuses what it cannot measure, with the reason logged, and ingest falls back;
+- precisions are chosen, mixed or refused per the gate, and the manifest records them.
+Every test uses tmp folders and BRIEFBOT_CACHE_DIR-style paths, never the user's cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import int8, model_cache, onnx_embed
+from index.calibration import generated_retrieval_set, retrieval_scores
+from index.embed import HashEmbedder, default_model_path
+from index.engine import Engine
+from index.model_cache import MANIFEST, default_cache_dir, publish, scratch_folder, verified, write_manifest
+from index.onnx_embed import choose_precision, export_roots, find_export, load_exported_embedder
+from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, native_bf16, native_int8
+from index.ingest import ingest_paths
+from index.store import Snapshot, stored_precisions
+from tests.conftest import SAMPLES
+
+MODEL_ID = "all-MiniLM-L6-v2"
+
+
+# ------------------------------------------------------------------------------- where the cache is
+
+def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_cache_dir(tmp_path / "mine", "/xdg") == tmp_path / "mine"
+    assert default_cache_dir(None, "/xdg") == Path("/xdg/briefbot")
+    assert default_cache_dir(None, "relative/xdg") == Path.home() / ".cache" / "briefbot"  # invalid per the spec
+    assert default_cache_dir(None, None) == Path.home() / ".cache" / "briefbot"
+    from bot.config import EngineConfig
+
+    monkeypatch.delenv("BRIEFBOT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert EngineConfig().engine(tmp_path).cache_dir == tmp_path / "xdg" / "briefbot"
+    monkeypatch.setenv("BRIEFBOT_CACHE_DIR", str(tmp_path / "override"))
+    monkeypatch.setenv("BRIEFBOT_PRECISION", "int8")
+    engine = EngineConfig().engine(tmp_path)
+    assert (engine.cache_dir, engine.precision) == (tmp_path / "override", "int8")
+
+
+# ---------------------------------------------------------------------------- entries: verify, publish
+
+def _entry(folder: Path, payload: bytes = b"weights") -> Path:
+    folder.mkdir(parents=True)
+    (folder / "model.onnx").write_bytes(payload)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "tokenizer.json").write_text("{}")
+    write_manifest(folder, {"accepted": True})
+    return folder
+
+
+def test_an_entry_is_trusted_only_when_its_manifest_matches(tmp_path: Path) -> None:
+    good = _entry(tmp_path / "good")
+    assert verified(good) is not None and verified(good)["accepted"] is True  # type: ignore[index]
+    (good / "compiled").mkdir()
+    (good / "compiled" / "blob").write_bytes(b"openvino's own")  # OpenVINO validates its cache itself
+    assert verified(good) is not None
+    truncated = _entry(tmp_path / "truncated", b"weights and more")
+    (truncated / "model.onnx").write_bytes(b"weights")
+    flipped = _entry(tmp_path / "flipped")
+    (flipped / "model.onnx").write_bytes(b"WEIGHTS")  # same size, other bytes: re-hashed, refused
+    partial = _entry(tmp_path / "partial")
+    (partial / MANIFEST).unlink()  # the manifest is written last: without it the entry was never finished
+    extra = _entry(tmp_path / "extra")
+    (extra / "stray.bin").write_bytes(b"?")
+    missing = _entry(tmp_path / "missing")
+    (missing / "sub" / "tokenizer.json").unlink()
+    garbled = _entry(tmp_path / "garbled")
+    (garbled / MANIFEST).write_text("{not json")
+    for folder in (truncated, flipped, partial, extra, missing, garbled):
+        assert verified(folder) is None, folder.name
+
+
+def test_publish_is_atomic_and_a_verified_entry_already_there_wins(tmp_path: Path) -> None:
+    final = tmp_path / "exports" / "entry"
+    first = scratch_folder(final)
+    (first / "model.onnx").write_bytes(b"first")
+    write_manifest(first, {"run": 1})
+    assert publish(first, final) == final and not first.exists()
+    second = scratch_folder(final)  # a concurrent first run finishing later
+    (second / "model.onnx").write_bytes(b"second")
+    write_manifest(second, {"run": 2})
+    publish(second, final)
+    assert verified(final)["run"] == 1 and not second.exists()  # type: ignore[index]
+    (final / "model.onnx").write_bytes(b"corrupted!")
+    third = scratch_folder(final)
+    (third / "model.onnx").write_bytes(b"third")
+    write_manifest(third, {"run": 3})
+    publish(third, final)  # a corrupt entry is replaced, never kept
+    assert verified(final)["run"] == 3  # type: ignore[index]
+    assert sorted(p.name for p in final.parent.iterdir()) == ["entry"]  # no temporary or trash folders left
+
+
+# -------------------------------------------------------------- reuse, rebuild, fallback (export faked)
+
+@pytest.fixture
+def counted_exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Replaces the torch export with a fast fake that writes a file and refuses (so PyTorch's stand-in,
+    the hash embedder, is used); returns the list of folders exported into."""
+    calls: list[Path] = []
+
+    def fake(tmp: Path, model_id: str, model_path: Path, reference: object) -> dict[str, object]:
+        calls.append(tmp)
+        (tmp / "model.onnx").write_bytes(os.urandom(64))
+        return {"accepted": False, "reason": "fake export for the cache tests"}
+
+    monkeypatch.setattr(onnx_embed, "_export_and_verify", fake)
+    return calls
+
+
+def _load(data_dir: Path, cache_dir: Path | None) -> object:
+    fallback = HashEmbedder()
+    assert load_exported_embedder(data_dir, None, lambda: fallback, cache_dir=cache_dir) is fallback
+    return fallback
+
+
+def test_a_second_data_dir_reuses_the_machine_export(tmp_path: Path, counted_exports: list[Path]) -> None:
+    cache = tmp_path / "cache"
+    _load(tmp_path / "data-a", cache)
+    _load(tmp_path / "data-b", cache)
+    _load(tmp_path / "data-a", cache)
+    assert len(counted_exports) == 1
+    assert not (tmp_path / "data-a" / "models").exists() and not (tmp_path / "data-b" / "models").exists()
+    found = find_export(export_roots(tmp_path / "data-b", cache), MODEL_ID, default_model_path())
+    assert found is not None and found[0].parent == cache / "exports"
+    assert found[1]["weights"] == model_cache.weights_digest(default_model_path()) and found[1]["cpu"]
+
+
+def test_concurrent_first_runs_leave_one_intact_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      counted_exports: list[Path]) -> None:
+    barrier = threading.Barrier(3)
+    slow = onnx_embed._export_and_verify
+
+    def together(tmp: Path, *args: object) -> dict[str, object]:
+        barrier.wait(timeout=10)  # all three are exporting at once: none has published yet
+        return slow(tmp, *args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(onnx_embed, "_export_and_verify", together)
+    cache = tmp_path / "cache"
+    runs = [threading.Thread(target=_load, args=(tmp_path / f"data-{i}", cache)) for i in range(3)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert len(counted_exports) == 3
+    entries = list((cache / "exports").iterdir())
+    assert len(entries) == 1 and verified(entries[0]) is not None  # no temporary folders, one verified entry
+    monkeypatch.setattr(onnx_embed, "_export_and_verify", slow)  # a later run would not wait at the barrier
+    _load(tmp_path / "data-3", cache)
+    assert len(counted_exports) == 3
+
+
+def test_a_corrupt_or_partial_entry_is_rebuilt(tmp_path: Path, counted_exports: list[Path]) -> None:
+    cache = tmp_path / "cache"
+    _load(tmp_path / "data", cache)
+    folder, _ = find_export(export_roots(tmp_path / "data", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
+    (folder / "model.onnx").write_bytes(b"truncated")
+    _load(tmp_path / "data", cache)
+    assert len(counted_exports) == 2
+    (folder / MANIFEST).unlink()  # as a run killed before its manifest
+    _load(tmp_path / "data", cache)
+    assert len(counted_exports) == 3
+    assert verified(folder) is not None
+    _load(tmp_path / "data", cache)
+    assert len(counted_exports) == 3
+
+
+def test_an_unwritable_cache_falls_back_to_the_data_dir(tmp_path: Path, counted_exports: list[Path],
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with caplog.at_level(logging.WARNING, logger="briefbot"):
+        _load(tmp_path / "data", blocker / "cache")
+    assert [r.getMessage() for r in caplog.records if "cannot be written" in r.getMessage()] == [
+        f"model cache {blocker / 'cache'} cannot be written; exporting into {tmp_path / 'data' / 'models'} instead"]
+    assert find_export([tmp_path / "data" / "models"], MODEL_ID, default_model_path()) is not None
+    _load(tmp_path / "data", blocker / "cache")  # found in the data dir: not exported again
+    assert len(counted_exports) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the unwritable test covers it")
+def test_a_read_only_cache_falls_back_to_the_data_dir(tmp_path: Path, counted_exports: list[Path]) -> None:
+    cache = tmp_path / "cache"
+    (cache / "exports").mkdir(parents=True)
+    (cache / "exports").chmod(0o555)
+    try:
+        _load(tmp_path / "data", cache)
+    finally:
+        (cache / "exports").chmod(0o755)
+    assert find_export([tmp_path / "data" / "models"], MODEL_ID, default_model_path()) is not None
+
+
+# ------------------------------------------------------------------------------ choosing a precision
+
+def _info(precisions: list[str], mixing: bool) -> dict[str, object]:
+    gate = {p: {"passed": p in precisions, "reason": "" if p in precisions else "R@1 loses 0.0100 (>= 0.005)",
+                "mixing_passed": mixing} for p in (BFLOAT16, INT8)}
+    return {"precisions": [FLOAT32, *precisions], "gate": gate}
+
+
+def test_precision_follows_the_gate_and_refuses_unmeasured_mixing() -> None:
+    passed = _info([BFLOAT16, INT8], mixing=True)
+    assert choose_precision(passed, AUTO)[0] == INT8
+    assert choose_precision(passed, FLOAT32)[0] == FLOAT32
+    assert choose_precision(passed, BFLOAT16)[0] == BFLOAT16
+    assert choose_precision(passed, AUTO, frozenset({FLOAT32}))[0] == INT8  # mixing measured safe
+    refused = _info([BFLOAT16], mixing=True)
+    precision, why = choose_precision(refused, INT8)
+    assert precision == BFLOAT16 and "int8: R@1 loses" in why
+    no_mix = _info([BFLOAT16, INT8], mixing=False)
+    precision, why = choose_precision(no_mix, AUTO, frozenset({FLOAT32}))
+    assert precision == FLOAT32 and "mixing int8" in why and "briefbot reindex" in why
+    assert choose_precision(no_mix, AUTO, frozenset({INT8}))[0] == INT8
+    assert choose_precision(_info([], mixing=False), AUTO)[0] == FLOAT32
+    # Indexes from before the gate: bf16 was measured safe to mix with fp32 (make eval-precision).
+    assert choose_precision({"precisions": [FLOAT32, BFLOAT16]}, BFLOAT16, frozenset({FLOAT32}))[0] == BFLOAT16
+
+
+# ------------------------------------------------------------------------------------------ the gate
+
+def test_the_gate_set_and_scores() -> None:
+    retrieval = int8.gate_set()
+    assert len(retrieval.questions) == len(set(retrieval.passages)) == int8.GATE_QUESTIONS
+    assert int8.check_set(retrieval) is None
+    assert "has 2 questions" in (int8.check_set(generated_retrieval_set(2)) or "")
+    assert not set(int8.calibration_texts()) & set(retrieval.passages)  # calibration never sees the gate's set
+    rng = np.random.default_rng(3)
+    passages = rng.normal(size=(500, 16)).astype(np.float32)
+    passages /= np.linalg.norm(passages, axis=1, keepdims=True)
+    perfect = retrieval_scores(passages, passages)
+    assert (perfect.recall_1, perfect.recall_10, perfect.mrr_10) == (1.0, 1.0, 1.0)
+    noisy = passages + rng.normal(0, 0.4, passages.shape).astype(np.float32)
+    result = int8.retrieval_gate(INT8, generated_retrieval_set(500), passages, passages,
+                                 lambda texts: noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    assert not result.passed and "R@1 loses" in result.reason and not result.mixing_passed
+    same = int8.retrieval_gate(INT8, generated_retrieval_set(500), passages, passages, lambda texts: passages)
+    assert same.passed and same.mixing_passed
+
+
+# ------------------------------------------------------------------------- the real export, end to end
+
+@pytest.mark.integration
+def test_real_export_once_per_machine_and_a_broken_calibration_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(int8, "gate_set", lambda: generated_retrieval_set(2))  # deliberately too small
+    exports: list[Path] = []
+    real = onnx_embed._export_and_verify
+    monkeypatch.setattr(onnx_embed, "_export_and_verify", lambda tmp, *a: exports.append(tmp) or real(tmp, *a))
+    cache = tmp_path / "cache"
+    with caplog.at_level(logging.WARNING, logger="briefbot"):
+        first = Engine(tmp_path / "a", precision="auto", cache_dir=cache)
+        first.ingest([SAMPLES / "000_cf58dd7b26a1b221.txt"])
+    refusals = [r.getMessage() for r in caplog.records if "refused by the retrieval gate" in r.getMessage()]
+    assert refusals and all("has 2 questions" in m for m in refusals)
+    assert first.embedder.precision == FLOAT32  # type: ignore[attr-defined]
+    assert Snapshot.open(tmp_path / "a").manifest.precision == FLOAT32
+    second = Engine(tmp_path / "b", precision="bf16", cache_dir=cache)
+    second.ingest([SAMPLES / "003_1f9207a099621c55.txt"])
+    assert type(second.embedder).__name__ == "OnnxEmbedder" and len(exports) == 1
+    assert Snapshot.open(tmp_path / "b").manifest.precision == FLOAT32  # bf16 refused by the gate too
+    folder, info = find_export(export_roots(tmp_path / "b", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
+    assert info["accepted"] and info["precisions"] == [FLOAT32]
+    candidates = {p for p, native in ((BFLOAT16, native_bf16()), (INT8, native_int8())) if native}
+    assert set(info["gate"]) == candidates  # every candidate was gated (and refused)
+
+
+class _Tagged(HashEmbedder):
+    def __init__(self, precision: str) -> None:
+        super().__init__()
+        self.precision = precision
+
+
+def test_the_manifest_records_int8_and_a_measured_mixture(tmp_path: Path) -> None:
+    ingest_paths(tmp_path, [SAMPLES / "000_cf58dd7b26a1b221.txt"], lambda: _Tagged(INT8), "hash-fake")
+    assert Snapshot.open(tmp_path).manifest.precision == INT8
+    assert stored_precisions(tmp_path) == {INT8}
+    ingest_paths(tmp_path, [SAMPLES / "003_1f9207a099621c55.txt"], lambda: _Tagged(FLOAT32), "hash-fake")
+    assert Snapshot.open(tmp_path, "hash-fake").manifest.precision == "float32+int8"  # readable, not refused
+    assert stored_precisions(tmp_path) == {FLOAT32, INT8}
