@@ -50,10 +50,38 @@ def _weights_digest(files: tuple[tuple[str, int, int], ...]) -> str:
     return digest.hexdigest()
 
 
-def weights_digest(model_path: Path) -> str:
-    """sha256 over the model's weight files (names and contents); memoised per process by size and mtime."""
+def weights_digest(model_path: Path, memo: Path | None = None) -> str:
+    """sha256 over the model's weight files (names and contents); memoised per process by size and mtime,
+    and in `memo` across processes: hashing 90 MB took 0.08 s of every one-shot `briefbot ask`."""
     files = sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin"))
-    return _weights_digest(tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    key = json.dumps(stats)
+    remembered = _read_memo(memo)
+    if key in remembered:
+        return remembered[key]
+    digest = _weights_digest(stats)
+    if memo is not None:
+        _write_memo(memo, dict([*list(remembered.items())[-7:], (key, digest)]))
+    return digest
+
+
+def _read_memo(memo: Path | None) -> dict[str, str]:
+    try:
+        found = json.loads(memo.read_text()) if memo is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _write_memo(memo: Path, entries: dict[str, str]) -> None:
+    """Best effort (an unwritable cache only costs the hashing next time); atomic, so readers never see half."""
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f".{memo.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(entries))
+        os.replace(tmp, memo)
+    except OSError:
+        pass
 
 
 def entry_name(model_id: str, weights: str, openvino: str, cpu: str) -> str:

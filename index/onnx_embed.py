@@ -64,6 +64,9 @@ VERIFY_SAMPLE = (
 )
 
 
+_EXPORTS = "exports"  # the per-user cache's folder of export entries
+
+
 def _openvino_version() -> str:
     import openvino as ov
 
@@ -71,19 +74,21 @@ def _openvino_version() -> str:
 
 
 def _entry(root: Path, model_id: str, model_path: Path) -> Path:
-    return root / entry_name(model_id, weights_digest(model_path), _openvino_version(), cpu_signature())
+    # The digest is remembered in the per-user cache only: a data dir gets no files it did not ask for.
+    memo = root.parent / "weights-digests.json" if root.name == _EXPORTS else None
+    return root / entry_name(model_id, weights_digest(model_path, memo), _openvino_version(), cpu_signature())
 
 
 def export_roots(data_dir: Path, cache_dir: Path | None) -> list[Path]:
     """Where exports are looked for, best first: the per-user cache, then the data dir (its fallback)."""
-    return [*([cache_dir / "exports"] if cache_dir else []), data_dir / "models"]
+    return [*([cache_dir / _EXPORTS] if cache_dir else []), data_dir / "models"]
 
 
 def export_target(data_dir: Path, cache_dir: Path | None) -> Path:
     """Where a new export goes: the per-user cache, or the data dir when the cache cannot be written."""
     if cache_dir is not None:
-        if writable(cache_dir / "exports"):
-            return cache_dir / "exports"
+        if writable(cache_dir / _EXPORTS):
+            return cache_dir / _EXPORTS
         _LOG.warning("model cache %s cannot be written; exporting into %s instead", cache_dir, data_dir / "models")
     return data_dir / "models"
 

@@ -290,3 +290,24 @@ def test_the_manifest_records_int8_and_a_measured_mixture(tmp_path: Path) -> Non
     ingest_paths(tmp_path, [SAMPLES / "003_1f9207a099621c55.txt"], lambda: _Tagged(FLOAT32), "hash-fake")
     assert Snapshot.open(tmp_path, "hash-fake").manifest.precision == "float32+int8"  # readable, not refused
     assert stored_precisions(tmp_path) == {FLOAT32, INT8}
+
+
+def test_the_weights_digest_is_remembered_across_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot `briefbot ask` must not hash the model's 90 MB again: the digest is kept beside the cache."""
+    from index import model_cache
+
+    weights = tmp_path / "model"
+    weights.mkdir()
+    (weights / "model.safetensors").write_bytes(b"weights")
+    memo = tmp_path / "cache" / "weights-digests.json"
+    first = model_cache.weights_digest(weights, memo)
+    model_cache._weights_digest.cache_clear()  # a new process: nothing memoised in memory
+
+    def hashing_again(*_: object) -> str:
+        raise AssertionError("hashed again")
+
+    monkeypatch.setattr(model_cache, "_weights_digest", hashing_again)
+    assert model_cache.weights_digest(weights, memo) == first
+    (weights / "model.safetensors").write_bytes(b"other weights")  # changed weights are hashed anew
+    with pytest.raises(AssertionError, match="hashed again"):
+        model_cache.weights_digest(weights, memo)
