@@ -31,6 +31,9 @@ from index.retrieve import Gate, RetrievalSettings  # noqa: E402
 
 OFF_CORPUS = ROOT / "tests" / "data" / "offcorpus_questions.jsonl"
 LABELLED = ROOT / "tests" / "data" / "sample_questions.jsonl"
+WIKINEWS_QUESTIONS = ROOT / "tests" / "data" / "wikinews_questions.jsonl"
+# Answerable questions worded away from their briefs ("lumped together" for "alongside"); "corpus" says which.
+PARAPHRASES = ROOT / "tests" / "data" / "paraphrase_questions.jsonl"
 # The labelled questions are asked just after the newest sample brief, as the tests do.
 SAMPLE_TODAY = date(2025, 9, 26)
 # Near-topic news questions are asked at the end of the development weeks.
@@ -44,6 +47,17 @@ def positives(args: argparse.Namespace, engines: dict[str, Engine]) -> dict[str,
         "news-QA dev": (engines["rtqa"], load_queries(Path(args.rtqa[1]))),
         "labelled": (engines["samples"], [replace(q, as_of=SAMPLE_TODAY) for q in load_queries(LABELLED)]),
         "Wikinews titles": (wiki, [replace(q, as_of=newest) for q in title_queries(wiki)]),
+    }
+
+
+def more_answerable(engines: dict[str, Engine]) -> dict[str, tuple[Engine, list[LabelledQuery]]]:
+    """Answerable questions the gate is reported on besides `positives`: natural and paraphrased wording."""
+    routed = [json.loads(line)["corpus"] for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    paraphrases = load_queries(PARAPHRASES)
+    return {
+        "Wikinews questions": (engines["wiki"], load_queries(WIKINEWS_QUESTIONS)),
+        "paraphrases (samples)": (engines["samples"], [q for q, c in zip(paraphrases, routed) if c == "samples"]),
+        "paraphrases (Wikinews)": (engines["wiki"], [q for q, c in zip(paraphrases, routed) if c == "wikinews"]),
     }
 
 
@@ -91,7 +105,10 @@ def sweep_gate(sets: dict[str, tuple[Engine, list[LabelledQuery]]], negative_set
     variants += [(f"partial_coverage={v}", replace(base, partial_coverage=v)) for v in (0.4, 0.6)]
     variants += [(f"long_question_similarity={v}", replace(base, long_question_similarity=v)) for v in (0.4, 0.5)]
     variants += [(f"rare_name_idf={v}", replace(base, rare_name_idf=v)) for v in (2.5, 4.5)]
-    print("| gate | answerable refused (dev / labelled / Wikinews) | off-corpus refused | by set |")
+    variants += [(f"moderate_coverage={v}", replace(base, moderate_coverage=v)) for v in (0.1, 0.15)]
+    variants += [(f"moderate_match={v}", replace(base, moderate_match=v)) for v in (0.45,)]
+    variants += [(f"named_match={v}", replace(base, named_match=v)) for v in (0.52, 0.58, 0.60)]
+    print(f"| gate | answerable refused ({' / '.join(sets)}) | off-corpus refused | by set |")
     print("|---|---|---|---|")
     for label, gate in variants:
         refused = [_refused(engine, queries, gate) for engine, queries in sets.values()]
@@ -121,7 +138,7 @@ def main() -> None:
     if args.sweep in ("ranking", "both"):
         sweep_ranking(sets)
     if args.sweep in ("gate", "both"):
-        sweep_gate(sets, negatives(sets, engines))
+        sweep_gate(sets | more_answerable(engines), negatives(sets, engines))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+
+from index.demonyms import PLACE_GROUPS
 
 __all__ = ["LexicalIndex", "tokenize", "name_terms", "top_k", "weighted_share", "LEXICAL_DIR"]
 
@@ -105,8 +108,10 @@ class LexicalIndex:
 
     def passages_naming(self, term: str) -> np.ndarray:
         """Ids of the passages holding a name in any of its forms: "Hungary" (hungari) is named by
-        "Hungarian" and "Austrian" by "Austria", one stem extending the other."""
-        forms = [t for t in self._forms(term) if t.startswith(term) or term.startswith(t)]
+        "Hungarian" and "Austrian" by "Austria", one stem extending the other; "Dutch" by "Netherlands"
+        and "Canadian" by "Canada" through the table of places (index.demonyms)."""
+        forms = [t for name in (term, *_place_forms().get(term, ())) for t in self._forms(name)
+                 if t.startswith(name) or name.startswith(t)]
         return np.unique(np.concatenate([self.passages_with(t) for t in forms])) if forms else np.empty(0, np.int64)
 
     def _forms(self, term: str) -> list[str]:
@@ -152,6 +157,17 @@ class LexicalIndex:
     def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) with score > 0; `allowed` restricts to those ids."""
         return top_k(self.scores(text, allowed), k)
+
+
+@lru_cache(maxsize=1)
+def _place_forms() -> dict[str, frozenset[str]]:
+    """Stem → the other stems naming the same place ("dutch" → netherland, holland)."""
+    forms: dict[str, frozenset[str]] = {}
+    for group in PLACE_GROUPS:
+        stems = frozenset(t for word in group for t in tokenize(word))
+        for stem in stems:
+            forms[stem] = forms.get(stem, frozenset()) | (stems - {stem})
+    return forms
 
 
 def weighted_share(weights: dict[str, float], present: set[str]) -> float:

@@ -113,6 +113,23 @@ def test_answerable_questions_are_answered_from_the_right_brief(real_engine: Eng
     assert answer.no_answer  # off-corpus: refused, not filtered to 1984 and then refused
 
 
+def test_a_paraphrase_is_answered_from_the_brief_that_words_it_otherwise(real_engine: Engine) -> None:
+    """Issue 18: the brief "threads rare earths alongside TikTok negotiations"; readers ask in their own words."""
+    for question in ("What other negotiations were rare earths lumped together with?",
+                     "Which other talks were the minerals bundled with?"):
+        answer, _ = real_engine.ask(question)
+        assert not answer.no_answer and answer.passages[0].hit.citation.title == MEETINGS, question
+        assert any("TikTok" in p.hit.chunk.text for p in answer.passages), question
+
+
+def test_an_off_corpus_paraphrase_is_still_refused(real_engine: Engine) -> None:
+    for question in ("Which other talks were the wheat quotas bundled with?",
+                     "What other deals was the lithium mine lumped together with?",
+                     "Did the senator think the fishing quarrel was settled?"):
+        answer, _ = real_engine.ask(question)
+        assert answer.no_answer, question
+
+
 def test_as_of_hides_later_briefs_and_reads_time_words_against_that_day(real_engine: Engine) -> None:
     before, _ = real_engine.ask("House delegation Beijing rare earth", as_of=date(2025, 9, 1))
     assert MEETINGS not in [p.hit.citation.title for p in before.passages]  # published 2025-09-23

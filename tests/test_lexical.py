@@ -43,3 +43,13 @@ def test_presence_comes_from_the_posting_lists_and_names_match_their_forms() -> 
     weights = {t: 1.0 for t in tokenize("mortar maker deal")}
     assert np.allclose(index.weighted_presence(weights, ids), [1 / 3, 2 / 3, 0.0])
     assert index.passages_with("nonexistent").size == 0
+
+
+def test_a_people_names_its_place_where_the_stems_part() -> None:
+    """Issue 18, paraphrases: "the Dutch researchers" is answered by a brief on the Netherlands, "the Canadian
+    convention" by one in Canada (the stems part after "canad"), and a name with no such form stays unmet."""
+    index = LexicalIndex.build(["Researchers in the Netherlands found that rats avoid hurting each other.",
+                                "Canada hosted the fan convention in March.",
+                                "Dutch ovens and Chinese lanterns were on sale."])
+    naming = {word: index.passages_naming(tokenize(word)[0]).tolist() for word in ("Dutch", "Canadian", "China", "Swiss")}
+    assert naming == {"Dutch": [0, 2], "Canadian": [1], "China": [2], "Swiss": []}
