@@ -26,7 +26,7 @@ test: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/briefbot serve
 
-# The full reliability suite (issue 6): 10,000 fuzzed updates, 20+20 kill -9 trials, a 60 s load run (~10 min).
+# The full reliability suite (issue 6): 10,000 fuzzed updates, 20+20 kill -9 trials, a 60 s load run (~16 min on 2 shared cores).
 # `make test` runs the same tests at quick scale. Figures: tests/reliability/figures.json and RESULTS.md.
 reliability: $(STAMP)
 	BRIEFBOT_RELIABILITY=full BRIEFBOT_RELIABILITY_REPORT=tests/reliability/figures.json \

@@ -7,6 +7,7 @@ import random
 import string
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tests.fakebotapi import FakeBotApi, utf16_len
@@ -86,8 +87,23 @@ FILE_NAMES = ["brief.txt", "note.md", "page.html", "record.json", "feed.jsonl", 
               "😀 emoji name.txt", "x" * 300 + ".md", "no-extension", "report.docx", "tool.exe", "scan.pdf", "UPPER.TXT"]
 
 
+@dataclass(frozen=True)
+class Expected:
+    """An update that must be answered: `kind` and `key` name the answer (see the fuzz test's _FirstAnswers),
+    `what` says what was pushed (for the report of anything left unanswered)."""
+
+    kind: str  # "message" (first sendMessage to a chat), "reply" (sendMessage replying to a message), "callback", "inline"
+    key: Any  # chat id; (chat id, message id); callback or inline query id
+    pushed_at: float
+    what: str
+
+
 class UpdateFuzzer:
-    """Pushes random well-formed updates into the fake; remembers what it pushed for correlation."""
+    """Pushes random well-formed updates into the fake; remembers what it pushed for correlation.
+
+    `admins` are the bot's operators: their documents are answered by a reply to the document, matched by
+    (chat, message id), since an operator's chat also receives the reports of rejected channel posts.
+    """
 
     def __init__(self, fake: FakeBotApi, seed: int, admins: Sequence[int] = (), page_url: str | None = None) -> None:
         self.fake = fake
@@ -95,11 +111,12 @@ class UpdateFuzzer:
         self.text = TextGen(self.rng)
         self.next_private = 50_000_000 + seed * 1_000_000
         self.groups = [-1001000000001 - i for i in range(20)] + [-4000001 - i for i in range(10)]
-        self.admins = list(admins)  # each used once: replies are matched by chat
+        self.admins = list(admins)
+        self.operator_documents = 0
         self.page_url = page_url
         self.posts: list[tuple[int, int]] = []  # (channel, message id) of text posts, for edits
         self.counts: dict[str, int] = {}
-        self.expect: list[tuple[str, Any, float]] = []  # (kind, key, pushed_at) for updates that need an answer
+        self.expect: list[Expected] = []  # the updates that need an answer
         for number, chat in enumerate(SOURCE_CHANNELS + OTHER_CHANNELS):
             fake.channel(chat, self.text.text(128), f"fuzz_channel_{number}" if number % 2 else None)
 
@@ -120,7 +137,7 @@ class UpdateFuzzer:
         if roll < 0.30:  # private question
             chat = self._private()
             fake.user_message(chat, self.text.text())
-            self.expect.append(("message", chat, now))
+            self.expect.append(Expected("message", chat, now, "private text"))
             self._note("private text")
         elif roll < 0.40:  # command, private or group
             command = r.choice(COMMANDS)
@@ -129,7 +146,7 @@ class UpdateFuzzer:
                 chat = self._private()
                 fake.user_message(chat, _clip(f"/{command}{args}", 4096), user_id=chat % 10_000_000)
                 if not command.startswith("help@other") and not (command == "stats"):
-                    self.expect.append(("message", chat, now))
+                    self.expect.append(Expected("message", chat, now, f"private command /{command}"))
             else:
                 fake.user_message(r.choice(self.groups), _clip(f"/{command}{args}", 4096), user_id=r.randint(1, 500))
             self._note("command")
@@ -189,12 +206,12 @@ class UpdateFuzzer:
                     data = data[:-1]
                 chat, message_id = r.choice([self._private(), r.choice(self.groups)]), r.randint(1, 1000)
             update = fake.callback_query(chat, message_id, data, user_id=r.randint(1, 10**6))
-            self.expect.append(("callback", update["callback_query"]["id"], now))
+            self.expect.append(Expected("callback", update["callback_query"]["id"], now, f"callback query {data!r}"))
             self._note("callback query")
         elif roll < 0.92:
             query = _clip(self.text.text(256), 256) if r.random() < 0.9 else ""
             update = fake.inline_query(query, user_id=r.randint(1, 10**6))
-            self.expect.append(("inline", update["inline_query"]["id"], now))
+            self.expect.append(Expected("inline", update["inline_query"]["id"], now, "inline query"))
             self._note("inline query")
         elif roll < 0.96:  # unknown or unusual chat types
             chat_type = r.choice(["sender", "secret", "channel", "bizarre"])
@@ -241,13 +258,16 @@ class UpdateFuzzer:
         if r.random() < 0.15:
             fake.document_message(r.choice(self.groups), self._file(), user_id=r.randint(1, 500))
         elif self.admins and r.random() < 0.5:
-            admin = self.admins.pop()
-            fake.document_message(admin, self._file(), caption=self.text.text(1024) if r.random() < 0.2 else None)
-            self.expect.append(("message", admin, now))
+            admin = self.admins[self.operator_documents % len(self.admins)]
+            self.operator_documents += 1
+            update = fake.document_message(admin, self._file(),
+                                           caption=self.text.text(1024) if r.random() < 0.2 else None)
+            message_id = update["message"]["message_id"]
+            self.expect.append(Expected("reply", (admin, message_id), now, "document from an operator"))
         else:
             chat = self._private()
             fake.document_message(chat, self._file())
-            self.expect.append(("message", chat, now))
+            self.expect.append(Expected("message", chat, now, "document from a non-operator"))
         self._note("document")
 
     def _file(self) -> dict[str, Any]:
