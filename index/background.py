@@ -39,13 +39,15 @@ def start(root: Path, name: str, argv: Sequence[str]) -> bool:
         _LOG.warning("cannot start %s in the background: %s", name, error)
         return False
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with log_path(root, name).open("ab") as log:
             job = subprocess.Popen([sys.executable, *argv], stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, pass_fds=(lock,), start_new_session=True)
+    except BlockingIOError:  # it runs already
+        return False
+    except OSError as error:  # the command goes on without it; a later command tries again
+        _LOG.warning("cannot start %s in the background: %s", name, error)
+        return False
     finally:
         os.close(lock)  # the job's copy keeps the lock
     # Reaped when it ends, so a long-lived parent (`briefbot serve`) keeps no zombie.

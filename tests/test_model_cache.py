@@ -305,6 +305,8 @@ def test_a_background_job_runs_once_at_a_time_detached_and_logged(tmp_path: Path
     assert background.start(root, "gate", ["-m", "index.export_job", str(root), MODEL_ID, str(default_model_path())])
     _wait_for(lambda: not background.running(root))
     assert "nothing to gate" in background.log_path(root, "gate").read_text()
+    background.log_path(root, "broken").mkdir()  # a job that cannot start: the command goes on, the lock is let go
+    assert not background.start(root, "broken", ["-c", "pass"]) and not background.running(root)
 
 
 def _wait_for(condition: object, timeout: float = 60.0) -> None:
