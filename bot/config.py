@@ -40,6 +40,9 @@ class EngineConfig(BaseSettings):
     # The per-user model cache (index.model_cache): BRIEFBOT_CACHE_DIR, else $XDG_CACHE_HOME/briefbot,
     # else ~/.cache/briefbot.
     cache_dir_setting: Path | None = Field(None, alias="BRIEFBOT_CACHE_DIR")
+    # true: when a command has to make the export, it makes the float32 export (seconds) and goes on with it,
+    # and a detached process runs the bf16/int8 retrieval gate (minutes); false: the command runs the gate itself.
+    background_export: bool = Field(True, alias="BRIEFBOT_BACKGROUND_EXPORT")
     xdg_cache_home: str | None = Field(None, alias="XDG_CACHE_HOME")
 
     @property
@@ -53,7 +56,7 @@ class EngineConfig(BaseSettings):
         from index.engine import Engine
 
         return Engine(data_dir or self.data_dir, self.model, precision=self.precision, backend=self.embed_backend,
-                      cache_dir=self.cache_dir)
+                      cache_dir=self.cache_dir, background_export=self.background_export)
 
 
 def _int_list(value: object) -> object:

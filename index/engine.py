@@ -45,7 +45,8 @@ class Engine:
 
     def __init__(self, data_dir: Path, model: str | None = None, embedder: Embedder | None = None,
                  settings: RetrievalSettings | None = None, today: Callable[[], date] = date.today,
-                 precision: str = "auto", backend: str = "auto", cache_dir: Path | None = None) -> None:
+                 precision: str = "auto", backend: str = "auto", cache_dir: Path | None = None,
+                 background_export: bool = False) -> None:
         self.data_dir = data_dir
         self.model = model
         self.model_id = embedder.model_id if embedder else model_id_for(model)
@@ -55,6 +56,8 @@ class Engine:
         self.precision = precision  # auto | fp32 | bf16 | int8 (index.precision)
         self.backend = backend  # auto | openvino | torch (index.onnx_embed.load_exported_embedder)
         self.cache_dir = cache_dir  # the per-user model cache (index.model_cache); None: the data dir only
+        # True: a missing export's bf16/int8 gate runs in a detached process, not in this command (index.export_job).
+        self.background_export = background_export
         self.settings = settings or RetrievalSettings()
         self.today = today
         self._retriever: Retriever | None = None
@@ -84,14 +87,16 @@ class Engine:
         fallback = resolve_precision(self.precision)
         return load_exported_embedder(self.data_dir, self.model, lambda: load_embedder(self.model, fallback),
                                       self.backend, precision=parse_precision(self.precision),
-                                      threads=os.cpu_count() or 1, cache_dir=self.cache_dir, stored=stored)
+                                      threads=os.cpu_count() or 1, cache_dir=self.cache_dir, stored=stored,
+                                      background=self.background_export)
 
     @property
     def query_embedder(self) -> Embedder:
         """Embeds questions and alert topics: the export in float32 on one thread, or, failing that, `embedder`."""
         if self._query_embedder is None:
             self._query_embedder = RememberingEmbedder(load_exported_embedder(
-                self.data_dir, self.model, lambda: self.embedder, self.backend, cache_dir=self.cache_dir))
+                self.data_dir, self.model, lambda: self.embedder, self.backend, cache_dir=self.cache_dir,
+                background=self.background_export))
         return self._query_embedder
 
     @property

@@ -9,12 +9,18 @@ must then pass the retrieval gate (index.int8) before ingest may use them: OpenV
 kernels are what makes ingest fast (bench/ingest_speed.py). Tokenisation uses the `tokenizers` library
 with the model's own tokenizer.json, so nothing here imports torch.
 
+The float32 export and its verification take seconds; the gate (int8 quantisation, ~2400 texts embedded)
+takes minutes. So a command that finds no export may make the float32 one, use it at once, and leave
+the gate to a detached process (index.export_job): that publishes a second, complete entry, the gated
+one, which later commands prefer (`background=True` in load_exported_embedder).
+
 Entries live in the per-user cache (index.model_cache: keyed by weights, OpenVINO version and CPU), or,
 when that cannot be written, in the data dir:
 
     <cache_dir>/exports/<entry>/   or   <data_dir>/models/<entry>/
         model.onnx  tokenizer.json  model-int8.xml/.bin  manifest.json (written last: files, checks, gate)
         compiled/   OpenVINO's cache of compiled models (cuts a one-shot `briefbot ask`'s start-up)
+    <entry>-gated/  the same export with the gate's results, when the gate ran in the background
 """
 
 from __future__ import annotations
@@ -30,14 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index import int8
+from index import background as background_jobs, int8
 from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, model_path_for
 from index.errors import BriefbotError
 from index.model_cache import MANIFEST, entry_name, publish, scratch_folder, verified, weights_digest, writable, write_manifest
 from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, cpu_signature, native_bf16, native_int8
 
-__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "cached_onnx_embedder", "find_export",
-           "export_roots", "export_target", "choose_precision", "VERIFY_SAMPLE", "MIN_COSINE", "MIN_COSINE_BF16"]
+__all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "gate_export", "cached_onnx_embedder", "find_export",
+           "export_roots", "export_target", "choose_precision", "VERIFY_SAMPLE", "MIN_COSINE", "MIN_COSINE_BF16",
+           "GATED", "PENDING"]
 
 MIN_COSINE = 0.999
 MIN_COSINE_BF16 = 0.998
@@ -65,6 +72,8 @@ VERIFY_SAMPLE = (
 
 
 _EXPORTS = "exports"  # the per-user cache's folder of export entries
+GATED = "-gated"  # suffix of the entry a background gate publishes beside the float32 one
+PENDING = "gate_pending"  # manifest key: the candidate precisions whose gate has not run yet
 
 
 def _openvino_version() -> str:
@@ -94,12 +103,14 @@ def export_target(data_dir: Path, cache_dir: Path | None) -> Path:
 
 
 def find_export(roots: Sequence[Path], model_id: str, model_path: Path) -> tuple[Path, dict[str, object]] | None:
-    """The first complete, intact entry for these weights, this OpenVINO and this CPU (accepted or refused)."""
+    """The first complete, intact entry for these weights, this OpenVINO and this CPU (accepted or refused);
+    in each root the gated entry wins over the float32 one it was made from."""
     for root in roots:
         folder = _entry(root, model_id, model_path)
-        manifest = verified(folder)
-        if manifest is not None and manifest.get("version") == _EXPORT_VERSION:
-            return folder, manifest
+        for candidate in (folder.with_name(folder.name + GATED), folder):
+            manifest = verified(candidate)
+            if manifest is not None and manifest.get("version") == _EXPORT_VERSION:
+                return candidate, manifest
     return None
 
 
@@ -108,7 +119,8 @@ class OnnxEmbedder:
 
     `precision` "bfloat16" runs the matrix products in bf16, "int8" runs the NNCF-quantised model (outputs
     are float32 unit rows either way);
-    `threads` 1 suits one short query at a time, every core suits ingest. Thread-safe (one request at a time).
+    `threads` 1 suits one short query at a time, every core suits ingest: one single-threaded stream per
+    core, fed batches asynchronously. Thread-safe (one `embed` at a time).
     """
 
     def __init__(self, folder: Path, model_id: str, precision: str = FLOAT32, threads: int = 1,
@@ -125,9 +137,12 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=int(info.get("max_tokens", MAX_TOKENS)))
         # Pad each batch to its longest text (the shipped tokenizer.json pads everything to 128).
         self._tokenizer.enable_padding(pad_id=int(info.get("pad_id", 0)), pad_token=str(info.get("pad_token", "[PAD]")))
+        import openvino as ov
+
         compiled = _compile(folder, precision, threads)
         self._inputs = {name for port in compiled.inputs for name in port.get_names()}
         self._request = compiled.create_infer_request()
+        self._streams = ov.AsyncInferQueue(compiled, threads)
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
@@ -137,9 +152,12 @@ class OnnxEmbedder:
         stripped = [str(t).strip() for t in texts]
         order = np.argsort([-len(t) for t in stripped], kind="stable")
         out = np.empty((len(texts), self.dimension), np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._run(self._tokenizer.encode_batch([stripped[i] for i in rows]))
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        with self._lock:
+            if len(batches) == 1:  # a query: no queue between it and the model
+                out[batches[0]] = self._request.infer(self._feed(self._encode(stripped, batches[0])))[0]
+            else:
+                self._run_streams(stripped, batches, out)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 
@@ -153,19 +171,33 @@ class OnnxEmbedder:
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
         return {k: v for k, v in feed.items() if k in self._inputs}
 
-    def _run(self, encodings: list) -> np.ndarray:  # type: ignore[type-arg]
-        feed = self._feed(encodings)
-        with self._lock:
-            result = self._request.infer(feed)
-            return np.array(result[0], dtype=np.float32)
+    def _encode(self, texts: list[str], rows: np.ndarray) -> list:  # type: ignore[type-arg]
+        return self._tokenizer.encode_batch([texts[i] for i in rows])
+
+    def _run_streams(self, texts: list[str], batches: list[np.ndarray], out: np.ndarray) -> None:
+        """Every batch through the streams; the next batch is tokenised while the streams compute."""
+
+        def done(request, rows: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+            out[rows] = request.get_output_tensor(0).data
+
+        self._streams.set_callback(done)
+        for rows in batches:
+            self._streams.start_async(self._feed(self._encode(texts, rows)), rows)
+        self._streams.wait_all()
 
 
 def _compile(folder: Path, precision: str, threads: int):  # type: ignore[no-untyped-def]
-    """The model compiled for this CPU; compiled blobs are cached beside it when the folder is writable."""
+    """The model compiled for this CPU; compiled blobs are cached beside it when the folder is writable.
+
+    One thread: one stream (a query's latency). More: as many single-threaded streams (ingest's throughput;
+    on the shared 2-core machine 2.3x PyTorch fp32 where one 2-thread stream gave 1.2x: threads of one
+    stream wait for each other whenever another process takes a core).
+    """
     import openvino as ov
 
     config: dict[str, object] = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision],
-                                 "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+                                 "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": threads,
+                                 "PERFORMANCE_HINT": "LATENCY" if threads == 1 else "THROUGHPUT"}
     if os.access(folder, os.W_OK):
         config["CACHE_DIR"] = str(folder / "compiled")
     model = folder / (int8.INT8_MODEL if precision == INT8 else "model.onnx")
@@ -180,11 +212,13 @@ def choose_precision(info: dict[str, object], setting: str, stored: frozenset[st
     """
     allowed = set(info.get("precisions", [FLOAT32]))  # type: ignore[arg-type]
     gates: dict[str, dict[str, object]] = info.get("gate", {})  # type: ignore[assignment]
+    pending = set(info.get(PENDING, []))  # type: ignore[arg-type]
     wanted = {AUTO: [INT8, BFLOAT16], INT8: [INT8, BFLOAT16], BFLOAT16: [BFLOAT16]}.get(setting, [])
     reasons = []
     for precision in wanted:
         if precision not in allowed:
-            reasons.append(f"{precision}: {gates.get(precision, {}).get('reason') or 'not verified on this CPU'}")
+            why = "its retrieval gate runs in the background" if precision in pending else "not verified on this CPU"
+            reasons.append(f"{precision}: {gates.get(precision, {}).get('reason') or why}")
             continue
         mix = stored | {precision}
         # bf16 vectors made before the gate existed were measured safe to mix (make eval-precision).
@@ -216,19 +250,21 @@ def cached_onnx_embedder(roots: Sequence[Path], model_id: str, model_path: Path,
         return None
 
 
-def export_onnx(root: Path, model_id: str, model_path: Path, reference: object | None = None) -> tuple[bool, str]:
+def export_onnx(root: Path, model_id: str, model_path: Path, reference: object | None = None,
+                gate: bool = True) -> tuple[bool, str]:
     """Export, verify against PyTorch fp32, quantise, gate, and publish the entry under `root`; (accepted, message).
 
     `reference` may be an already loaded fp32 SentenceTransformerEmbedder; a bf16 one is not used
     (the export must match the fp32 model), a fresh fp32 copy is loaded instead. A refused export is
     published too (its manifest says why), so it is not retried until the weights change.
+    `gate=False` publishes the float32 export with its candidate precisions pending (`gate_export`).
     """
     started = time.perf_counter()
     final = _entry(root, model_id, model_path)
     tmp = scratch_folder(final)
     try:
         try:
-            info = _export_and_verify(tmp, model_id, model_path, reference)
+            info = _export_and_verify(tmp, model_id, model_path, reference, gate)
         except Exception as error:  # noqa: BLE001 - any export failure means "keep using PyTorch"
             info = {"accepted": False, "reason": f"{type(error).__name__}: {error}"}
         if not info["accepted"]:
@@ -248,8 +284,51 @@ def export_onnx(root: Path, model_id: str, model_path: Path, reference: object |
     return True, f"ONNX model exported to {folder} (min cosine to PyTorch {info['min_cosine']:.5f})"
 
 
-def _export_and_verify(tmp: Path, model_id: str, model_path: Path, reference: object | None) -> dict[str, object]:
-    """The export in `tmp`, checked against PyTorch fp32, with the precisions it may run in."""
+def gate_export(root: Path, model_id: str, model_path: Path) -> str:
+    """Gate the pending precisions of the float32 entry under `root` and publish the gated entry beside it.
+
+    The gated entry holds links to the float32 entry's files (copies across file systems) plus the int8
+    model, so either can be removed without harming the other. Returns what was done, for the log.
+    """
+    started = time.perf_counter()
+    base = _entry(root, model_id, model_path)
+    info = verified(base)
+    final = base.with_name(base.name + GATED)
+    if info is None or not info.get(PENDING) or verified(final) is not None:
+        return f"nothing to gate for {base}"
+    tmp = scratch_folder(final)
+    try:
+        for name in ("model.onnx", "tokenizer.json"):
+            _link_or_copy(base / name, tmp / name)
+        info = {k: v for k, v in info.items() if k != "files"}
+        candidates: list[str] = info.pop(PENDING)  # type: ignore[assignment]
+        try:
+            gates = _gate(tmp, model_id, info, candidates)
+        except Exception as error:  # noqa: BLE001 - published as refused, so no later command starts it again
+            reason = f"the gate failed: {type(error).__name__}: {error}"
+            gates = {p: int8.GateResult(p, False, reason).as_json() for p in candidates}
+        info["gate"] = gates
+        info["precisions"] = [FLOAT32, *(p for p in candidates if gates[p]["passed"])]
+        shutil.rmtree(tmp / "compiled", ignore_errors=True)
+        info["gate_seconds"] = round(time.perf_counter() - started, 1)
+        write_manifest(tmp, info)
+        folder = publish(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return f"gated {folder} in {info['gate_seconds']:.0f} s: {', '.join(info['precisions'])} may be used"  # type: ignore[arg-type]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _export_and_verify(tmp: Path, model_id: str, model_path: Path, reference: object | None,
+                       gate: bool = True) -> dict[str, object]:
+    """The export in `tmp`, checked against PyTorch fp32, with the precisions it may run in (`gate=False`:
+    float32 now, the candidates recorded as pending)."""
     if not isinstance(reference, SentenceTransformerEmbedder) or reference.precision != FLOAT32:
         reference = SentenceTransformerEmbedder(model_path, model_id, FLOAT32)
     info = _export(reference, model_path, tmp)
@@ -265,6 +344,9 @@ def _export_and_verify(tmp: Path, model_id: str, model_path: Path, reference: ob
             candidates.append(BFLOAT16)
     if native_int8():
         candidates.append(INT8)
+    if not gate and candidates:
+        info[PENDING] = candidates
+        return info
     info["gate"] = gates = _gate(tmp, model_id, info, candidates)
     info["precisions"] += [p for p in candidates if gates[p]["passed"]]  # type: ignore[operator]
     return info
@@ -272,12 +354,14 @@ def _export_and_verify(tmp: Path, model_id: str, model_path: Path, reference: ob
 
 def _gate(tmp: Path, model_id: str, info: dict[str, object], candidates: list[str]) -> dict[str, dict[str, object]]:
     """Each candidate precision measured by the retrieval gate (int8 quantised first); refusals are logged."""
+    if not candidates:
+        return {}
     retrieval = int8.gate_set()
     results: dict[str, int8.GateResult] = {}
     too_small = int8.check_set(retrieval)
     if too_small:
         results = {p: int8.GateResult(p, False, too_small) for p in candidates}
-    elif candidates:
+    else:
         threads = os.cpu_count() or 1
         fp32 = OnnxEmbedder(tmp, model_id, FLOAT32, threads, info)
         questions, reference = fp32.embed(list(retrieval.questions)), fp32.embed(list(retrieval.passages))
@@ -339,12 +423,15 @@ def _export(reference: object, model_path: Path, target: Path) -> dict[str, obje
 
 def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder],
                            backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1,
-                           cache_dir: Path | None = None, stored: frozenset[str] = frozenset()) -> Embedder:
+                           cache_dir: Path | None = None, stored: frozenset[str] = frozenset(),
+                           background: bool = False) -> Embedder:
     """The verified ONNX export run by OpenVINO (no torch import) when possible, else `fallback()`.
 
     `backend` (BRIEFBOT_EMBED_BACKEND) = auto | openvino | torch. With auto/openvino a missing export is
-    made now (once per machine, ~1-2 min with the int8 gate, needs torch) into `cache_dir` (the data dir
-    when that is None or cannot be written); a refused export is not retried until the weights change.
+    made now (once per machine, needs torch) into `cache_dir` (the data dir when that is None or cannot be
+    written); a refused export is not retried until the weights change. The retrieval gate of its bf16/int8
+    candidates (~2 min) runs now too, or with `background` (BRIEFBOT_BACKGROUND_EXPORT) in a detached
+    process (index.export_job) while this command goes on in float32 (the float32 export takes seconds).
     Queries use float32 on one thread; ingest uses `precision` (a setting, see `choose_precision`) on
     every core, given the precisions already in the index (`stored`).
     """
@@ -354,9 +441,25 @@ def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable
         return fallback()
     model_id, path = model_id_for(model), model_path_for(model)
     roots = export_roots(data_dir, cache_dir)
-    if find_export(roots, model_id, path) is None:
-        accepted, message = export_onnx(export_target(data_dir, cache_dir), model_id, path)
+    found = find_export(roots, model_id, path)
+    if found is None:
+        accepted, message = export_onnx(export_target(data_dir, cache_dir), model_id, path, gate=not background)
         if not accepted:
             _LOG.warning(message)
-    found = cached_onnx_embedder(roots, model_id, path, precision, threads, stored)
-    return found if found is not None else fallback()
+        found = find_export(roots, model_id, path)
+    if found is not None and found[1].get(PENDING):
+        _finish_gate(found[0], model_id, path, background)
+    embedder = cached_onnx_embedder(roots, model_id, path, precision, threads, stored)
+    return embedder if embedder is not None else fallback()
+
+
+def _finish_gate(entry: Path, model_id: str, model_path: Path, background: bool) -> None:
+    """Gate the float32 entry's pending precisions: now, or in a detached process started once (a lock)."""
+    if not background:
+        _LOG.info(gate_export(entry.parent, model_id, model_path))
+        return
+    job = f"{entry.name}{GATED}"
+    command = ["-m", "index.export_job", str(entry.parent), model_id, str(model_path)]
+    if background_jobs.start(entry.parent, job, command):
+        _LOG.warning("preparing the faster bf16/int8 model in the background (once per machine, ~2 min; log: %s); "
+                     "until then embedding runs in float32", background_jobs.log_path(entry.parent, job))

@@ -24,6 +24,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Commands run by tests (in-process or as subprocesses) cache model exports here, never in the user's cache.
 os.environ["BRIEFBOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="briefbot-test-cache-")
 atexit.register(shutil.rmtree, os.environ["BRIEFBOT_CACHE_DIR"], True)
+# No detached export job may outlive the session (its cache above is removed); tests that want one say so.
+os.environ["BRIEFBOT_BACKGROUND_EXPORT"] = "false"
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "data" / "articles"

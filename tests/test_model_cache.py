@@ -112,7 +112,7 @@ def counted_exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     the hash embedder, is used); returns the list of folders exported into."""
     calls: list[Path] = []
 
-    def fake(tmp: Path, model_id: str, model_path: Path, reference: object) -> dict[str, object]:
+    def fake(tmp: Path, model_id: str, model_path: Path, reference: object, gate: bool = True) -> dict[str, object]:
         calls.append(tmp)
         (tmp / "model.onnx").write_bytes(os.urandom(64))
         return {"accepted": False, "reason": "fake export for the cache tests"}
@@ -203,6 +203,121 @@ def test_a_read_only_cache_falls_back_to_the_data_dir(tmp_path: Path, counted_ex
     assert find_export([tmp_path / "data" / "models"], MODEL_ID, default_model_path()) is not None
 
 
+# ---------------------------------------------------- the gate in the background (export and gate faked)
+
+@pytest.fixture
+def pending_exports(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
+    """A fake export accepted in float32 with int8 pending when the gate is deferred, a fake gate passing
+    int8, and a recorder in place of the detached process; returns what each was called with."""
+    calls: dict[str, list[object]] = {"exports": [], "gates": [], "started": []}
+
+    def export(tmp: Path, model_id: str, model_path: Path, reference: object, gate: bool = True) -> dict[str, object]:
+        calls["exports"].append(gate)
+        (tmp / "model.onnx").write_bytes(os.urandom(64))
+        (tmp / "tokenizer.json").write_text("{}")
+        info: dict[str, object] = {"accepted": True, "min_cosine": 1.0, "dimension": 64, "precisions": [FLOAT32]}
+        return {**info, onnx_embed.PENDING: [INT8]} if not gate else {**info, "gate": {}, "precisions": [FLOAT32, INT8]}
+
+    def gate(tmp: Path, model_id: str, info: dict[str, object], candidates: list[str]) -> dict[str, dict[str, object]]:
+        calls["gates"].append(candidates)
+        return {p: {"passed": True, "reason": "", "mixing_passed": True} for p in candidates}
+
+    def start(root: Path, name: str, argv: list[str]) -> bool:
+        calls["started"].append(argv)
+        return len(calls["started"]) == 1  # the lock (tested below) refuses a second start while the first runs
+
+    monkeypatch.setattr(onnx_embed, "_export_and_verify", export)
+    monkeypatch.setattr(onnx_embed, "_gate", gate)
+    monkeypatch.setattr(onnx_embed.background_jobs, "start", start)
+    return calls
+
+
+def test_a_cold_run_goes_on_in_float32_and_gates_in_the_background_once(
+        tmp_path: Path, pending_exports: dict[str, list[object]], caplog: pytest.LogCaptureFixture) -> None:
+    cache = tmp_path / "cache"
+    with caplog.at_level(logging.WARNING, logger="briefbot"):
+        for data_dir in ("a", "b"):  # the second command comes while the gate still runs
+            load_exported_embedder(tmp_path / data_dir, None, HashEmbedder, precision=AUTO, cache_dir=cache,
+                                   background=True)
+    assert pending_exports["exports"] == [False] and pending_exports["gates"] == []
+    folder, info = find_export(export_roots(tmp_path / "a", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
+    assert info[onnx_embed.PENDING] == [INT8] and choose_precision(info, AUTO)[0] == FLOAT32
+    assert "int8: its retrieval gate runs in the background" in choose_precision(info, AUTO)[1]
+    assert pending_exports["started"][0] == ["-m", "index.export_job", str(folder.parent), MODEL_ID,
+                                             str(default_model_path())]
+    assert len([r for r in caplog.records if "in the background" in r.getMessage()]) == 1  # one line, once
+    assert "gated" in onnx_embed.gate_export(folder.parent, MODEL_ID, default_model_path())  # what the job does
+    gated, info = find_export(export_roots(tmp_path / "c", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
+    assert gated.name == folder.name + onnx_embed.GATED and choose_precision(info, AUTO)[0] == INT8
+    assert (gated / "model.onnx").read_bytes() == (folder / "model.onnx").read_bytes()
+    load_exported_embedder(tmp_path / "c", None, HashEmbedder, cache_dir=cache, background=True)
+    assert len(pending_exports["started"]) == 2 and pending_exports["gates"] == [[INT8]]  # no third start, no re-gate
+    assert "nothing to gate" in onnx_embed.gate_export(folder.parent, MODEL_ID, default_model_path())
+
+
+def test_without_background_work_the_command_gates_itself_and_starts_nothing(
+        tmp_path: Path, pending_exports: dict[str, list[object]]) -> None:
+    cache = tmp_path / "cache"
+    load_exported_embedder(tmp_path / "a", None, HashEmbedder, cache_dir=cache)
+    assert pending_exports["exports"] == [True] and pending_exports["started"] == []
+    # An entry left pending by a command that had background work on: the gate runs here, now.
+    pending = tmp_path / "pending-cache"
+    load_exported_embedder(tmp_path / "b", None, HashEmbedder, cache_dir=pending, background=True)
+    load_exported_embedder(tmp_path / "b", None, HashEmbedder, cache_dir=pending)
+    assert pending_exports["gates"] == [[INT8]] and len(pending_exports["started"]) == 1
+    assert find_export(export_roots(tmp_path / "b", pending), MODEL_ID, default_model_path())[0].name.endswith(  # type: ignore[index]
+        onnx_embed.GATED)
+
+
+def test_a_failing_gate_is_published_as_refused_and_not_run_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pending_exports: dict[str, list[object]]) -> None:
+    cache = tmp_path / "cache"
+    load_exported_embedder(tmp_path / "a", None, HashEmbedder, cache_dir=cache, background=True)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("NNCF cannot quantise this model")
+
+    monkeypatch.setattr(onnx_embed, "_gate", broken)
+    root = cache / "exports"
+    onnx_embed.gate_export(root, MODEL_ID, default_model_path())
+    folder, info = find_export([root], MODEL_ID, default_model_path())  # type: ignore[misc]
+    assert folder.name.endswith(onnx_embed.GATED) and info["precisions"] == [FLOAT32]
+    assert "NNCF cannot quantise" in info["gate"][INT8]["reason"]  # type: ignore[index]
+    assert "nothing to gate" in onnx_embed.gate_export(root, MODEL_ID, default_model_path())
+    load_exported_embedder(tmp_path / "a", None, HashEmbedder, cache_dir=cache, background=True)
+    assert len(pending_exports["started"]) == 1
+
+
+def test_a_background_job_runs_once_at_a_time_detached_and_logged(tmp_path: Path) -> None:
+    from index import background
+
+    root, release = tmp_path / "root", tmp_path / "release"
+    waiting = ["-c", f"import pathlib, time\nwhile not pathlib.Path({str(release)!r}).exists(): time.sleep(0.05)\n"
+                     "print('released')"]
+    try:
+        assert background.start(root, "job", waiting) and background.running(root)
+        assert not background.start(root, "job", waiting)  # the first still holds the lock
+    finally:
+        release.touch()
+    _wait_for(lambda: not background.running(root))
+    assert "released" in background.log_path(root, "job").read_text()
+    # The lock went with the job; the real job module runs (here with nothing to gate) and logs what it did.
+    assert background.start(root, "gate", ["-m", "index.export_job", str(root), MODEL_ID, str(default_model_path())])
+    _wait_for(lambda: not background.running(root))
+    assert "nothing to gate" in background.log_path(root, "gate").read_text()
+    background.log_path(root, "broken").mkdir()  # a job that cannot start: the command goes on, the lock is let go
+    assert not background.start(root, "broken", ["-c", "pass"]) and not background.running(root)
+
+
+def _wait_for(condition: object, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 # ------------------------------------------------------------------------------ choosing a precision
 
 def _info(precisions: list[str], mixing: bool) -> dict[str, object]:
@@ -256,9 +371,7 @@ def test_the_gate_set_and_scores() -> None:
 def test_real_export_once_per_machine_and_a_broken_calibration_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(int8, "gate_set", lambda: generated_retrieval_set(2))  # deliberately too small
-    # int8 is a candidate on every CPU here: without VNNI/AMX (and without bf16) nothing would reach the gate,
-    # so nothing would be refused and this test would test nothing (it failed on an AMD EPYC without them).
-    monkeypatch.setattr(onnx_embed, "native_int8", lambda: True)
+    monkeypatch.setattr(onnx_embed, "native_int8", lambda: True)  # a candidate to gate, whatever this CPU has
     exports: list[Path] = []
     real = onnx_embed._export_and_verify
     monkeypatch.setattr(onnx_embed, "_export_and_verify", lambda tmp, *a: exports.append(tmp) or real(tmp, *a))
@@ -276,8 +389,35 @@ def test_real_export_once_per_machine_and_a_broken_calibration_is_refused(
     assert Snapshot.open(tmp_path / "b").manifest.precision == FLOAT32  # bf16 refused by the gate too
     folder, info = find_export(export_roots(tmp_path / "b", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
     assert info["accepted"] and info["precisions"] == [FLOAT32]
-    candidates = {INT8} | ({BFLOAT16} if native_bf16() else set())
+    candidates = {p for p, native in ((BFLOAT16, native_bf16()), (INT8, True)) if native}
     assert set(info["gate"]) == candidates  # every candidate was gated (and refused)
+
+
+@pytest.mark.integration
+def test_a_cold_ingest_embeds_with_the_float32_export_and_leaves_the_gate_to_the_background(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onnx_embed, "native_int8", lambda: True)  # a candidate to defer, whatever this CPU has
+    monkeypatch.setattr(int8, "gate_set", lambda: generated_retrieval_set(2))  # refused at once, nothing quantised
+    started: list[list[str]] = []
+    monkeypatch.setattr(onnx_embed.background_jobs, "start", lambda root, name, argv: not started.append(argv))
+    cache = tmp_path / "cache"
+    cold = Engine(tmp_path / "a", precision="auto", cache_dir=cache, background_export=True)
+    cold.ingest([SAMPLES / "000_cf58dd7b26a1b221.txt"])
+    assert type(cold.embedder).__name__ == "OnnxEmbedder" and cold.embedder.precision == FLOAT32  # type: ignore[attr-defined]
+    assert Snapshot.open(tmp_path / "a").manifest.precision == FLOAT32
+    folder, info = find_export(export_roots(tmp_path / "a", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
+    pending = info[onnx_embed.PENDING]
+    assert info["accepted"] and INT8 in pending and len(started) == 1  # type: ignore[operator]
+    assert not (folder / int8.INT8_MODEL).exists()  # nothing was quantised in the command the user waited for
+    onnx_embed.gate_export(folder.parent, MODEL_ID, default_model_path())  # what the detached job does
+    later = Engine(tmp_path / "b", precision="auto", cache_dir=cache, background_export=True)
+    later.ingest([SAMPLES / "003_1f9207a099621c55.txt"])
+    assert len(started) == 1 and type(later.embedder).__name__ == "OnnxEmbedder"
+    gated, info = find_export(export_roots(tmp_path / "b", cache), MODEL_ID, default_model_path())  # type: ignore[misc]
+    assert gated.name.endswith(onnx_embed.GATED) and onnx_embed.PENDING not in info
+    assert list(info["gate"]) == pending  # type: ignore[call-overload]
+    assert all("has 2 questions" in g["reason"] for g in info["gate"].values())  # type: ignore[attr-defined]
+    assert Snapshot.open(tmp_path / "b").manifest.precision == FLOAT32  # int8 refused by the (too small) gate
 
 
 class _Tagged(HashEmbedder):
