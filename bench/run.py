@@ -230,7 +230,7 @@ def rss():
     return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS:')).split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 data_dir = Path(sys.argv[1])
-import faiss, bm25s, numpy
+import faiss, numpy
 from index.store import Snapshot, current_folder, Manifest
 from index.vectors import load_index
 from index.lexical import LexicalIndex

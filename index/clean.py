@@ -9,7 +9,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import ftfy
 
 __all__ = [
     "repair_mojibake",
@@ -57,11 +56,6 @@ _CONTINUATION = "".join(ch for ch, byte in _TO_BYTE.items() if byte < 0xC0)
 _LOST_RDQUO = re.compile("(?<![\u0e00-\u0e7f])\u0e42\u20ac(?![" + re.escape(_CONTINUATION) + "])")
 # A mis-decoded NBSP whose A0 byte already became a plain space: "ย " between non-Thai text.
 _LONE_NBSP_LEAD = re.compile(r"(?<![\u0e00-\u0e7f])\u0e22(?= )(?![ ]?[\u0e00-\u0e7f])")
-_FTFY_CONFIG = ftfy.TextFixerConfig(
-    uncurl_quotes=False,  # curly quotes are correct text, not damage
-    unescape_html=False,  # HTML entities are handled by the HTML extractor, not here
-    explain=False,
-)
 
 
 def _utf8_length(lead: int) -> int:
@@ -155,7 +149,14 @@ def repair_mojibake(text: str) -> str:
         pos = match.end()
     parts.append(text[pos:])
     repaired = _LONE_NBSP_LEAD.sub("", "".join(parts))
-    return ftfy.fix_text(repaired, _FTFY_CONFIG)
+    # Imported here: only ingest repairs text, and ftfy's import (50 ms) would slow every one-shot ask.
+    import ftfy
+
+    return ftfy.fix_text(repaired, ftfy.TextFixerConfig(
+        uncurl_quotes=False,  # curly quotes are correct text, not damage
+        unescape_html=False,  # HTML entities are handled by the HTML extractor, not here
+        explain=False,
+    ))
 
 
 # ---------------------------------------------------------------------------

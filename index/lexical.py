@@ -1,14 +1,20 @@
-"""BM25 over chunk texts (bm25s): catches the names and numbers dense vectors blur."""
+"""BM25 over chunk texts: catches the names and numbers dense vectors blur.
+
+The index is a term-by-passage matrix of precomputed Lucene BM25 scores (compressed sparse columns), kept
+in the files bm25s writes and reads. It is built and scored here with numpy alone: importing bm25s pulls
+in SciPy, about 0.2 s of every one-shot `briefbot ask`. bm25s stays the reference the tests compare with.
+"""
 
 from __future__ import annotations
 
 import bisect
+import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 
@@ -20,8 +26,10 @@ LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
 _TOKEN = re.compile(r"(?u)\w\w+%?|\d+%")
 _STEMMER = Stemmer.Stemmer("english")
-# bm25s's list is short (33 words); questions are full of pronouns and auxiliaries it keeps.
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
+# bm25s's English list (the first line), then the pronouns and auxiliaries questions are full of.
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
+    "this to was will with "
     "about after again all also am any because been before being between both can could did do does doing down "
     "during each few from further had has have having he her here hers herself him himself his how i its itself "
     "just me more most my myself nor now only other our ours out over own same she should so some than them "
@@ -52,33 +60,65 @@ def tokenize(text: str) -> list[str]:
     return _STEMMER.stemWords(words)
 
 
-class LexicalIndex:
-    """A BM25 index over every chunk; rebuilt whole because bm25s has no incremental add."""
+# Lucene BM25, as bm25s computes it by default.
+_K1, _B = 1.5, 0.75
+# bm25s's file names, so an index folder written by either loads in the other.
+_DATA, _INDICES, _INDPTR, _VOCAB, _PARAMS = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy",
+                                            "vocab.index.json", "params.index.json")
 
-    def __init__(self, model: bm25s.BM25, count: int) -> None:
-        self._model = model
+
+class LexicalIndex:
+    """A BM25 index over every chunk, rebuilt whole: a term's column holds its passages' scores."""
+
+    def __init__(self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                 count: int) -> None:
+        self._vocab = vocab
+        self._data, self._indices, self._indptr = data, indices, indptr
         self.count = count
         self._sorted_vocab: list[str] | None = None
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        model = bm25s.BM25()
-        # bm25s needs a non-empty vocabulary; an all-stop-word chunk gets a placeholder term, and an index
-        # emptied by removals one placeholder document that `count` (and so every search) leaves out.
-        model.index([tokenize(t) or ["\x00"] for t in texts] or [["\x00"]], show_progress=False)
-        return cls(model, len(texts))
+        vocab: dict[str, int] = {}
+        term_ids: list[int] = []
+        passage_ids: list[int] = []
+        frequencies: list[int] = []
+        lengths = np.zeros(max(len(texts), 1), np.float64)
+        # An all-stop-word chunk gets a placeholder term, so every passage has a length; an index emptied by
+        # removals keeps one placeholder document that `count` (and so every search) leaves out.
+        for passage, terms in enumerate([tokenize(t) or ["\x00"] for t in texts] or [["\x00"]]):
+            lengths[passage] = len(terms)
+            for term, frequency in Counter(terms).items():
+                term_ids.append(vocab.setdefault(term, len(vocab)))
+                passage_ids.append(passage)
+                frequencies.append(frequency)
+        terms_of, passages, tf = np.array(term_ids), np.array(passage_ids, np.int32), np.array(frequencies, np.float64)
+        df = np.bincount(terms_of, minlength=len(vocab))
+        idf = np.log(1 + (len(lengths) - df + 0.5) / (df + 0.5))
+        scores = idf[terms_of] * tf / (tf + _K1 * (1 - _B + _B * lengths[passages] / lengths.mean()))
+        order = np.lexsort((passages, terms_of))
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(vocab, scores[order].astype(np.float32), passages[order], indptr, len(texts))
 
     @classmethod
     def load(cls, folder: Path, count: int) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(folder / LEXICAL_DIR), mmap=False), count)
+        lexical = folder / LEXICAL_DIR
+        vocab = json.loads((lexical / _VOCAB).read_text(encoding="utf-8"))
+        return cls(vocab, np.load(lexical / _DATA), np.load(lexical / _INDICES), np.load(lexical / _INDPTR), count)
 
     def save(self, folder: Path) -> None:
-        self._model.save(str(folder / LEXICAL_DIR))
+        lexical = folder / LEXICAL_DIR
+        lexical.mkdir(parents=True, exist_ok=True)
+        for name, array in ((_DATA, self._data), (_INDICES, self._indices), (_INDPTR, self._indptr)):
+            np.save(lexical / name, array)
+        (lexical / _VOCAB).write_text(json.dumps(self._vocab, ensure_ascii=False), encoding="utf-8")
+        params = {"k1": _K1, "b": _B, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
+                  "int_dtype": "int32", "num_docs": max(self.count, 1), "backend": "numpy"}
+        (lexical / _PARAMS).write_text(json.dumps(params, indent=4), encoding="utf-8")
 
     def known_terms(self, text: str) -> list[str]:
         """The query's terms that occur in the corpus."""
-        vocab = self._model.vocab_dict
-        return [t for t in tokenize(text) if t in vocab]
+        return [t for t in tokenize(text) if t in self._vocab]
 
     def has_subject(self, text: str) -> bool:
         """True when the text names a subject, known to the corpus or not: "what's new?" has none and
@@ -87,24 +127,19 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (0 when unknown)."""
-        vocab = self._model.vocab_dict
-        if term not in vocab:
+        token_id = self._vocab.get(term)
+        if token_id is None:
             return 0.0
-        df = self._document_frequency(vocab[term])
+        df = int(self._indptr[token_id + 1] - self._indptr[token_id])
         return float(np.log(1 + (self.count - df + 0.5) / (df + 0.5)))
-
-    def _document_frequency(self, token_id: int) -> int:
-        indptr = self._model.scores["indptr"]
-        return int(indptr[token_id + 1] - indptr[token_id])
 
     def passages_with(self, term: str) -> np.ndarray:
         """Ids of the passages whose text or brief title holds a stemmed term: its posting list, read
         instead of tokenising stored text again at question time."""
-        token_id = self._model.vocab_dict.get(term)
+        token_id = self._vocab.get(term)
         if token_id is None:
             return np.empty(0, np.int64)
-        indptr = self._model.scores["indptr"]
-        return np.asarray(self._model.scores["indices"][indptr[token_id] : indptr[token_id + 1]], np.int64)
+        return np.asarray(self._indices[self._indptr[token_id] : self._indptr[token_id + 1]], np.int64)
 
     def passages_naming(self, term: str) -> np.ndarray:
         """Ids of the passages holding a name in any of its forms: "Hungary" (hungari) is named by
@@ -117,7 +152,7 @@ class LexicalIndex:
     def _forms(self, term: str) -> list[str]:
         """Vocabulary terms sharing the name's first five letters (sorted once, then bisected)."""
         if self._sorted_vocab is None:
-            self._sorted_vocab = sorted(self._model.vocab_dict)
+            self._sorted_vocab = sorted(self._vocab)
         stem = term[:5]
         start = bisect.bisect_left(self._sorted_vocab, stem)
         end = bisect.bisect_left(self._sorted_vocab, stem + "\uffff")
@@ -147,7 +182,9 @@ class LexicalIndex:
         terms = self.known_terms(text)
         if not terms or self.count == 0:
             return np.zeros(self.count, np.float32)
-        scores = self._model.get_scores(terms)
+        columns = [slice(self._indptr[t], self._indptr[t + 1]) for t in map(self._vocab.__getitem__, terms)]
+        scores = np.bincount(np.concatenate([self._indices[c] for c in columns]),
+                             np.concatenate([self._data[c] for c in columns]), self.count)
         if allowed is not None:
             mask = np.zeros(self.count, dtype=bool)
             mask[np.asarray(allowed, dtype=np.int64)] = True
@@ -179,7 +216,7 @@ def weighted_share(weights: dict[str, float], present: set[str]) -> float:
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best positive (scores, ids), best first, ties by id.
 
-    Ranks only the passages that match at all: sorting all scores (bm25s.retrieve) cost ~107 ms at
+    Ranks only the passages that match at all: sorting all scores (as bm25s.retrieve does) cost ~107 ms at
     1M passages, mostly zero ties, against ~8 ms here.
     """
     matching = np.flatnonzero(scores > 0)

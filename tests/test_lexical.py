@@ -1,13 +1,15 @@
-"""BM25 search: same ranking as bm25s's own retrieve, names and numbers kept whole."""
+"""BM25 search: the same scores as bm25s (the reference), its files read both ways, names and numbers kept whole."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import bm25s
 import numpy as np
 import pytest
 
-from index.lexical import LexicalIndex, tokenize
+from index.lexical import LEXICAL_DIR, LexicalIndex, tokenize
 from tests.conftest import WIKINEWS
 
 
@@ -19,15 +21,38 @@ def test_tokens_keep_percentages_and_tickers() -> None:
 def test_search_matches_bm25s_retrieve() -> None:
     texts = [json.loads(line)["body"] for line in WIKINEWS.read_text(encoding="utf-8").splitlines()[:200]]
     index = LexicalIndex.build(texts)
+    reference = _bm25s(texts)
     for query in ["earthquake Indonesia tsunami", "election results president", "football world cup final"]:
         scores, ids = index.search(query, 10)
-        want_ids, want_scores = index._model.retrieve([index.known_terms(query)], k=10, show_progress=False)
+        want_ids, want_scores = reference.retrieve([index.known_terms(query)], k=10, show_progress=False)
         keep = want_scores[0] > 0
         np.testing.assert_allclose(scores, want_scores[0][keep], rtol=1e-5)
         assert set(ids) == set(want_ids[0][keep]) or len(ids) == 10
     allowed = np.arange(0, 200, 3)
     _, ids = index.search("election results president", 10, allowed)
     assert set(ids) <= set(allowed)
+
+
+def test_the_files_are_bm25s_files_both_ways(tmp_path: Path) -> None:
+    """An index folder written by bm25s (every index before 2026-12-06) loads and scores the same, and ours loads in bm25s."""
+    texts = ["Rare earth magnets from China.", "Lynas ships heavy rare earths.", "the of and", "Magnets, magnets, magnets."]
+    ours = LexicalIndex.build(texts)
+    _bm25s(texts).save(str(tmp_path / "theirs" / LEXICAL_DIR))
+    ours.save(tmp_path / "ours")
+    loaded = LexicalIndex.load(tmp_path / "theirs", len(texts))
+    for query in ["rare earth magnets", "Lynas", "nothing known"]:
+        np.testing.assert_allclose(loaded.scores(query), ours.scores(query), rtol=1e-6)
+        np.testing.assert_allclose(LexicalIndex.load(tmp_path / "ours", len(texts)).scores(query), ours.scores(query))
+    back = bm25s.BM25.load(str(tmp_path / "ours" / LEXICAL_DIR))
+    np.testing.assert_allclose(back.get_scores(tokenize("rare earth magnets")), ours.scores("rare earth magnets"), rtol=1e-6)
+    assert ours.scores("magnets")[3] > ours.scores("magnets")[0] > 0 and not ours.scores("magnets")[2]
+
+
+def _bm25s(texts: list[str]) -> bm25s.BM25:
+    """bm25s over the same terms, with its placeholder for a passage of stop words only."""
+    reference = bm25s.BM25()
+    reference.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
+    return reference
 
 
 def test_presence_comes_from_the_posting_lists_and_names_match_their_forms() -> None:
