@@ -290,6 +290,8 @@ code = main(sys.argv[1:])
 loaded = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
 assert code == 0 and not loaded, (code, loaded)
 print("TORCH-FREE")
+# What only ingest needs, or what the question path no longer uses (each costs a one-shot ask 50-200 ms).
+print("INGEST-ONLY", sorted(m for m in ("scipy", "bm25s", "ftfy") if m in sys.modules))
 """
 
 
@@ -305,7 +307,24 @@ def _torch_free(*argv: str) -> str:
 def test_ask_on_a_built_index_never_imports_torch(real_index_dir: Path, onnx_export_dir: Path, tmp_path: Path) -> None:
     data_dir = copy_index(real_index_dir, tmp_path / "data")
     shutil.copytree(onnx_export_dir / "models", data_dir / "models", dirs_exist_ok=True)
-    assert "Geneva" in _torch_free("ask", "--data-dir", str(data_dir), "What happened with Geneva?")
+    out = _torch_free("ask", "--data-dir", str(data_dir), "What happened with Geneva?")
+    assert "Geneva" in out and "INGEST-ONLY []" in out
+
+
+@pytest.mark.integration
+def test_the_console_script_prints_the_whole_answer_and_its_exit_code(real_index_dir: Path, tmp_path: Path) -> None:
+    """`briefbot ask` skips the interpreter's teardown: the answer must still reach a pipe whole, codes intact."""
+    data_dir = copy_index(real_index_dir, tmp_path / "data")
+    briefbot = str(Path(sys.executable).parent / "briefbot")
+    # Buffered as for any user's pipe (this machine sets PYTHONUNBUFFERED, which would hide a lost buffer).
+    env = {**{k: v for k, v in __import__("os").environ.items() if k != "PYTHONUNBUFFERED"}, "HF_HUB_OFFLINE": "1"}
+    asked = subprocess.run([briefbot, "ask", "--data-dir", str(data_dir), "What happened with Geneva?"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert asked.returncode == 0 and "Geneva" in asked.stdout and "\n[1] " in asked.stdout, asked.stderr[-2000:]
+    assert asked.stdout.rstrip().splitlines()[-1].startswith("[")  # the last source line arrived
+    unasked = subprocess.run([briefbot, "ask", "--data-dir", str(data_dir)], capture_output=True, text=True, env=env,
+                             timeout=120)
+    assert unasked.returncode == 2 and "give a QUESTION" in unasked.stderr
 
 
 @pytest.mark.integration
