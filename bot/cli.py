@@ -29,7 +29,7 @@ EXAMPLES = """examples:
   briefbot ask --as-of 2025-09-26 "any news on rare earths this week?"
   briefbot ask --json --batch questions.jsonl      # {"id", "query", "history": [...], "as_of"?} per line
   briefbot chat
-  briefbot eval tests/data/sample_questions.jsonl --compare   # lines may carry "as_of"/"date" and "answer"
+  briefbot eval tests/data/sample_questions.jsonl --compare   # lines may carry "as_of"/"date", "answer", "history"
   briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
   briefbot eval --timeline tests/data/stories_dev.jsonl --data-dir RTQA_DATA_DIR   # story timelines
   briefbot reindex --structure hnsw-sq8            # approximate vector index, no re-embedding

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
 from index.brief import SPEECH
-from index.lexical import tokenize
+from index.lexical import frames_question, tokenize
+from index.timeframe import parse_time
 
 __all__ = ["Turn", "Conversation", "Resolution", "resolve", "people_in", "MAX_TURNS"]
 
@@ -19,6 +21,14 @@ _MORE = re.compile(
 _BEFORE = re.compile(r"^(?:and |so )?(?:what (?:happened |came )?)?(?:before that|before then|earlier than that|"
                      r"and earlier|anything earlier)\W*$", re.I)
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
+# "What happened since then?": the last question's subject, after the newest brief its answer showed.
+_SINCE_THEN = re.compile(r"\b(?:since|after) (?:then|that)\b", re.I)
+# "and in Europe?", "what about for investors?": a qualifier that narrows the last question.
+_QUALIFIER = re.compile(r"^(?:in|at|on|for|from|during|inside|outside|near|across|among|within|under)\b", re.I)
+# A place or name after a preposition: "in Aleppo", "in the Karol Bagh".
+_PLACED = re.compile(r"\b(?:in|at|on|from|near)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+# "in that crash", "about those talks": a demonstrative that points back, whatever else the question says.
+_POINTING = re.compile(r"\b(?:in|on|at|about|from|of|with|for|after|before|during|since|to)\s+(?:this|that|these|those)\s+\w", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
 # Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and
@@ -79,12 +89,14 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What to search for: `kind` is new, more, before, swap or reference."""
+    """What to search for: `kind` is new, more, before, after ("since then"), swap or reference; `focus`, what
+    a swap asks about."""
 
     kind: str
     query: str
     offset: int = 0
     previous: Turn | None = None
+    focus: str | None = None
 
 
 def resolve(question: str, conversation: Conversation, idf: Callable[[str], float]) -> Resolution:
@@ -97,30 +109,57 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         return Resolution("more", previous.resolved_query, previous.offset + previous.k, previous)
     if _BEFORE.match(text):
         return Resolution("before", previous.story or previous.resolved_query, 0, previous)
+    if _SINCE_THEN.search(text):
+        return Resolution("after", _since_then(text, previous, idf), 0, previous)
     swap = _SWAP.match(text)
     if swap:
-        return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous)
+        return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous, swap.group(1))
     if _leans_on_context(text, idf):
         return Resolution("reference", _fill_references(text, previous, idf), 0, previous)
     return Resolution("new", text)
 
 
 def _leans_on_context(text: str, idf: Callable[[str], float]) -> bool:
-    """A pronoun and at most two informative words of its own: "why did it fall apart?"."""
-    if not (_PERSON_PRONOUN.search(text) or _THING_PRONOUN.search(text)):
+    """A pronoun and at most two informative words of its own ("why did it fall apart?"), or a demonstrative
+    that points back ("how many died in that crash?"). The "this" of a time phrase is no reference: "what's
+    new this week?" asks for the newest briefs, not the last subject."""
+    timeless = parse_time(text, date.today()).query
+    if not (_PERSON_PRONOUN.search(timeless) or _THING_PRONOUN.search(timeless)):
         return False
-    informative = [t for t in tokenize(text) if idf(t) > 1.0]
-    return len(informative) <= 2
+    informative = [t for t in tokenize(text) if idf(t) > 1.0 and not frames_question(t)]
+    return len(informative) <= 2 or bool(_POINTING.search(timeless))
 
 
 def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]) -> str:
-    """Replace the previous query's rarest word (its focus) with the new subject."""
-    words = re.findall(r"\w[\w'%-]*", previous_query)
-    scored = [(idf(tokenize(w)[0]) if tokenize(w) else 0.0, w) for w in words]
-    best = max(scored, default=(0.0, ""))
-    if best[0] <= 0:
+    """The last question about the new subject. "and in Europe?" narrows it ("how many cases? monkeypox in
+    Europe"); a new name replaces the person the question named ("how is Joe Biden doing?" + "and Jill Biden?");
+    anything else replaces its rarest subject word, whole if that word is part of a name ("what did Jamieson
+    Greer say?" + "and terbium?"). A word that frames the question ("say", "happened") is never replaced."""
+    if _QUALIFIER.match(new_focus):
+        placed = list(_PLACED.finditer(previous_query))
+        if placed and _PLACED.match(new_focus):  # "in Aleppo" → "in Magnitogorsk": another place, not a narrower one
+            return previous_query[: placed[-1].start()] + new_focus + previous_query[placed[-1].end():]
+        return f"{previous_query.rstrip(' ?')} {new_focus}"
+    person = next((name for name in _names(previous_query) if name in previous_query), None)
+    if person and new_focus[:1].isupper():
+        return previous_query.replace(person, new_focus)
+    words = [m for m in re.finditer(r"\w[\w'%-]*", previous_query)
+             if (terms := tokenize(m.group(0))) and not frames_question(terms[0])]
+    best = max(words, key=lambda m: idf(tokenize(m.group(0))[0]), default=None)
+    if best is None or idf(tokenize(best.group(0))[0]) <= 0:
         return f"{new_focus} {previous_query}".strip()
-    return re.sub(rf"\b{re.escape(best[1])}\b", new_focus, previous_query, count=1)
+    start, end = _name_around(previous_query, best.start(), best.end())
+    return previous_query[:start] + new_focus + previous_query[end:]
+
+
+def _name_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the capitalised name a word belongs to ("Greer" → "Jamieson Greer"), else the word's own."""
+    for match in _NAME.finditer(text):
+        if match.start() <= start < match.end():
+            words = [w for w in re.finditer(r"[A-Z][a-z]+", match.group(0)) if w.group(0) not in _NOT_NAMES]
+            if len(words) >= 2 and words[0].start() + match.start() <= start:
+                return match.start() + words[0].start(), match.start() + words[-1].end()
+    return start, end
 
 
 def _fill_references(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
@@ -130,9 +169,28 @@ def _fill_references(text: str, previous: Turn, idf: Callable[[str], float]) -> 
         person = previous.people[0]
         resolved = re.sub(r"\b(his|hers)\b", f"{person}'s", resolved, flags=re.I)
         resolved = re.sub(r"\b(he|she|him|her)\b", person, resolved, flags=re.I)
-    subject = " ".join(w for w in re.findall(r"\w[\w'%-]*", previous.resolved_query)
-                       if tokenize(w) and idf(tokenize(w)[0]) > 0)
+    subject = _subject(previous, idf, resolved)
     return f"{resolved} {subject}".strip() if subject else resolved
+
+
+def _since_then(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
+    """The last question's subject, after the question's own subject if it names one ("what did China do since then?")."""
+    own = re.sub(r"\s+", " ", _SINCE_THEN.sub(" ", text)).strip(" ?")
+    subject = _subject(previous, idf) or previous.resolved_query
+    return f"{own} {subject}" if any(not frames_question(t) for t in tokenize(own)) else subject
+
+
+def _subject(previous: Turn, idf: Callable[[str], float], beside: str = "") -> str:
+    """The words of the last question the corpus knows, less those framing it and those `beside` already has:
+    "What happened with Geneva?" → "Geneva"; "what did Joe Biden say? Covid" beside "how is Joe Biden?" → "Covid"."""
+    seen = set(tokenize(beside))
+    kept = []
+    for word in re.findall(r"\w[\w'%-]*", previous.resolved_query):
+        terms = tokenize(word)
+        if terms and idf(terms[0]) > 0 and not frames_question(terms[0]) and terms[0] not in seen:
+            seen.add(terms[0])
+            kept.append(word)
+    return " ".join(kept)
 
 
 def people_in(question: str, passages: Sequence[str]) -> tuple[str, ...]:

@@ -10,10 +10,13 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, people_in, resolve
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
+from index.lexical import tokenize
 from index.onnx_embed import load_exported_embedder
 from index.precision import parse_precision, resolve_precision
 from index.records import Answer, Article, Chunk, Hit
@@ -149,6 +152,13 @@ class Engine:
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
             hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
+            if resolution.focus and tokenize(resolution.focus):
+                # "and terbium?" asks about terbium: the passages that name it come first, and when what the
+                # last question carried outweighs it in every passage found, terbium alone is searched.
+                hits = self._naming_first(resolution.focus, hits)
+                if not hits or not self._names(resolution.focus, hits[0]):
+                    query = resolution.focus
+                    hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
         notice = None
         if not hits and where.window and resolution.kind not in ("more", "before"):
             # Time words narrow the search; they never turn an answerable question into a refusal:
@@ -179,6 +189,9 @@ class Engine:
         previous = resolution.previous
         if resolution.kind == "before" and previous and previous.earliest:
             return TimeIntent(resolution.query), replace(exists, published_to=_day(previous.earliest) - timedelta(days=1))  # type: ignore[operator]
+        if resolution.kind == "after" and previous and (newest := self._newest_day(previous.article_ids)):
+            start = newest + timedelta(days=1)
+            return TimeIntent(resolution.query, start, phrase="since then"), replace(exists, published_from=start)
         if resolution.kind == "more" and previous:
             return TimeIntent(resolution.query), replace(exists, published_from=_day(previous.published_from),
                                                          published_to=_day(previous.published_to))
@@ -190,6 +203,22 @@ class Engine:
                 where = replace(exists, published_from=anchor[0].citation.published_at,
                                 article_ids=self._articles_after(anchor[0]))
         return intent, where
+
+    def _newest_day(self, article_ids: Sequence[str]) -> date | None:
+        """The newest publication day among these briefs (None when none is dated)."""
+        if not article_ids:
+            return None
+        marks = ",".join("?" * len(article_ids))
+        return _day(self.snapshot.query(f"SELECT MAX(published_at) FROM articles WHERE id IN ({marks})", list(article_ids))[0][0])
+
+    def _naming_first(self, text: str, hits: list[Hit]) -> list[Hit]:
+        """The hits that hold every term of `text` first, each group in its order."""
+        return sorted(hits, key=lambda hit: not self._names(text, hit))
+
+    def _names(self, text: str, hit: Hit) -> bool:
+        """True when the passage holds every term of `text` (read from the posting lists, not the text)."""
+        terms = {t: 1.0 for t in tokenize(text)}
+        return bool(self.snapshot.lexical.weighted_presence(terms, np.array([hit.chunk_id], np.int64))[0] >= 1.0)
 
     def _articles_after(self, anchor: Hit) -> tuple[str, ...]:
         rows = self.snapshot.query("SELECT id FROM articles WHERE published_at >= ? AND id != ?",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from index.conversation import Conversation
 from index.engine import Engine
 from index.errors import RejectedInput
 from index.records import Answer
@@ -29,6 +30,8 @@ class LabelledQuery:
     gold_ids: frozenset[str]
     as_of: date | None = None
     answer: str | None = None
+    # The conversation before the question (a follow-up: "what did he say?"), asked as the bot would.
+    history: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class AnswerReach:
 
 
 def load_queries(path: Path) -> list[LabelledQuery]:
-    """Lines of {"query", "gold_ids": [...], "as_of"|"date"?, "answer"?}; a bad line is an error naming it."""
+    """Lines of {"query", "gold_ids": [...], "as_of"|"date"?, "answer"?, "history"?: [...]}; a bad line is an
+    error naming it."""
     queries = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -72,7 +76,8 @@ def load_queries(path: Path) -> list[LabelledQuery]:
             raw = json.loads(line)
             when = raw.get("as_of") or raw.get("date")
             queries.append(LabelledQuery(str(raw["query"]), frozenset(map(str, raw["gold_ids"])),
-                                         date.fromisoformat(when) if when else None, raw.get("answer")))
+                                         date.fromisoformat(when) if when else None, raw.get("answer"),
+                                         tuple(map(str, raw.get("history") or ()))))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise RejectedInput(str(path), f"needs {{\"query\", \"gold_ids\": [...], \"as_of\": \"YYYY-MM-DD\"?}} ({error})",
                                 number) from error
@@ -104,7 +109,10 @@ def evaluate(engine: Engine, queries: Sequence[LabelledQuery], depth: int = 10) 
     refused = 0
     answered: list[tuple[bool, ...]] = []
     for q in queries:
-        answer, _ = engine.ask(q.query, depth, as_of=q.as_of)
+        conversation = Conversation()
+        for earlier in q.history:
+            engine.converse(conversation, earlier, as_of=q.as_of)
+        answer, _ = engine.ask(q.query, depth, conversation, q.as_of)
         refused += answer.no_answer
         ranking = list(dict.fromkeys(p.hit.citation.article_id for p in answer.passages))
         first = next((i for i, a in enumerate(ranking) if a in q.gold_ids), None)

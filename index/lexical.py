@@ -20,7 +20,7 @@ import Stemmer
 
 from index.demonyms import PLACE_GROUPS
 
-__all__ = ["LexicalIndex", "tokenize", "name_terms", "top_k", "weighted_share", "LEXICAL_DIR"]
+__all__ = ["LexicalIndex", "tokenize", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
 
 LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
@@ -52,6 +52,11 @@ _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 def name_terms(text: str) -> set[str]:
     """Terms of the capitalised words of a question: the names and places a passage must mention."""
     return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES for t in tokenize(word)}
+
+
+def frames_question(term: str) -> bool:
+    """True for a stemmed term that frames a question ("say", "happen", "latest") rather than names its subject."""
+    return term in _QUESTION_TERMS
 
 
 def tokenize(text: str) -> list[str]:

@@ -35,6 +35,44 @@ def test_and_x_swaps_the_focus_term() -> None:
     assert resolution.query == "What are terbium prices doing?"
 
 
+def test_and_x_never_swaps_a_question_word_and_swaps_a_name_whole() -> None:
+    """"what did he say?" became "what did Jamieson Greer say? Geneva"; "and terbium?" used to replace
+    "say" (the rarest word in two briefs) and searched "what did Jamieson Greer terbium? Geneva"."""
+    conv = _conversation(Turn("what did he say?", "what did Jamieson Greer say? Geneva", people=("Jamieson Greer",)))
+    frequent = {**IDF, "say": 4.0, "jamieson": 3.0}
+    assert resolve("and Bessent?", conv, frequent.__getitem__).query == "what did Bessent say? Geneva"
+    assert resolve("and terbium?", conv, lambda t: frequent.get(t, 0.5)).query == "what did terbium say? Geneva"
+    conv = _conversation(Turn("What Jamieson Greer said", "What Jamieson Greer said"))
+    assert resolve("and Bessent?", conv, idf).query == "What Bessent said"
+
+
+def test_a_qualifier_narrows_a_name_replaces_the_person_and_context_never_piles_up() -> None:
+    """Seen on the news corpus: "and in Europe?" replaced "monkeypox", "and Jill Biden?" replaced "positive",
+    and "how is he doing?" searched "how is Joe Biden doing? Joe Biden say tested positive Covid"."""
+    conv = _conversation(Turn("how many cases are there?", "how many cases are there? monkeypox"))
+    assert resolve("and in Europe?", conv, idf).query == "how many cases are there? monkeypox in Europe"
+    said = Turn("what did he say?", "what did Joe Biden say? tested positive Covid", people=("Joe Biden",))
+    doing = resolve("how is he doing?", _conversation(said), lambda t: 1.0)
+    assert doing.query == "how is Joe Biden doing? tested positive Covid"
+    conv = _conversation(said, Turn("how is he doing?", doing.query))
+    assert resolve("and Jill Biden?", conv, idf).query == "how is Jill Biden doing? tested positive Covid"
+
+
+def test_a_time_phrase_is_no_reference() -> None:
+    """"What's new this week?" after a conversation asks for the week's briefs; "there" still refers back."""
+    conv = _conversation(Turn("What happened with Geneva?", "What happened with Geneva?"))
+    assert resolve("what is new this week?", conv, idf).kind == "new"
+    assert resolve("anything from that day?", conv, idf).kind == "reference"  # no time phrase: "that" refers
+    assert "Geneva" in resolve("what happened there this week?", conv, idf).query
+
+
+def test_since_then_asks_for_the_last_subject_after_what_was_shown() -> None:
+    conv = _conversation(Turn("What happened with Geneva?", "What happened with Geneva?", article_ids=("a",)))
+    resolution = resolve("what happened since then?", conv, lambda t: IDF.get(t, 0.0))
+    assert (resolution.kind, resolution.query) == ("after", "Geneva")
+    assert resolve("what did terbium do since then?", conv, lambda t: IDF.get(t, 0.0)).query == "what did terbium do Geneva"
+
+
 def test_he_becomes_the_person_of_the_last_answer() -> None:
     conv = _conversation(Turn("What happened with Geneva?", "What happened with Geneva?", people=("Jamieson Greer",)))
     resolution = resolve("what did he say?", conv, idf)

@@ -89,6 +89,30 @@ def test_follow_ups_resolve_from_history(real_engine: Engine) -> None:
     assert "terbium" in swapped.resolved_query and "terbium" in swapped.passages[0].hit.chunk.text
 
 
+def test_and_x_is_about_x_and_this_week_is_no_reference(real_engine: Engine) -> None:
+    """After "what did he say?" (Greer), "and TikTok?" used to replace "say" and show Greer's quotes again,
+    and "what is new this week?" searched "what is new ? Jamieson Greer TikTok Geneva"."""
+    conversation = Conversation()
+    for question in ("What happened with Geneva?", "what did he say?"):
+        real_engine.converse(conversation, question)
+    swapped = real_engine.converse(conversation, "and TikTok?")
+    assert swapped.passages and "TikTok" in swapped.passages[0].hit.chunk.text
+    fresh = real_engine.converse(conversation, "what is new this week?")
+    assert not {"Geneva", "Greer", "TikTok"} & set(fresh.resolved_query.replace("?", " ").split())
+    assert fresh.passages  # the newest briefs, under "Nothing from this week"
+
+
+def test_the_sample_follow_ups_are_answered_from_their_briefs(real_engine: Engine, tmp_path: Path) -> None:
+    """tests/data/followup_questions.jsonl on the sample briefs, each conversation asked as the bot asks it
+    (`briefbot eval` reads "history"); before the fixes of 2026-12-06 "and TikTok?" was refused (R@1 0.75)."""
+    lines = (Path(__file__).parent / "data" / "followup_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "samples.jsonl").write_text("\n".join(line for line in lines if '"samples"' in line), encoding="utf-8")
+    queries = load_queries(tmp_path / "samples.jsonl")
+    assert len(queries) == 4 and all(q.history for q in queries)
+    report = evaluate(real_engine, queries)
+    assert report.recall[1] == 1.0 and report.refused == 0 and report.answer and report.answer.brief == 1.0, report.row()
+
+
 def test_time_words_filter_by_publication_date(real_engine: Engine) -> None:
     this_week = _titles(real_engine, "rare earth dispute this week")  # today is 2025-09-26 in these tests
     assert set(this_week) == {MEETINGS}
@@ -198,3 +222,20 @@ def test_the_demo_story_is_told_as_a_dated_timeline(tmp_path: Path, real_embedde
     entries = answer.timeline.entries
     assert [e.published_at for e in entries] == [date(2025, 9, 23), date(2025, 10, 14)]
     assert all(len(e.text.split()) <= 30 and e.citation.published_at == e.published_at for e in entries)
+
+
+def test_since_then_is_the_same_story_after_the_briefs_already_shown(tmp_path: Path, real_embedder: Embedder) -> None:
+    """"What happened since then?" used to search "what happened" with "then" as its topic and refuse."""
+    from tests.conftest import ARTICLES
+
+    engine = Engine(tmp_path / "data", embedder=real_embedder, today=lambda: date(2025, 10, 15))
+    engine.ingest([ARTICLES])
+    conversation = Conversation()
+    first = engine.converse(conversation, "What happened with the U.S.-China rare earth talks?", as_of=date(2025, 9, 30))
+    assert max(p.hit.citation.published_at or date.min for p in first.passages) == date(2025, 9, 23)
+    since = engine.converse(conversation, "what happened since then?")
+    assert since.passages and since.notice is None
+    assert {p.hit.citation.published_at for p in since.passages} == {date(2025, 10, 14)}
+    again = engine.converse(conversation, "and since then?")
+    assert again.notice == "Nothing since then; the closest earlier briefs:" and again.passages
+

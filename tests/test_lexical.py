@@ -78,3 +78,13 @@ def test_a_people_names_its_place_where_the_stems_part() -> None:
                                 "Dutch ovens and Chinese lanterns were on sale."])
     naming = {word: index.passages_naming(tokenize(word)[0]).tolist() for word in ("Dutch", "Canadian", "China", "Swiss")}
     assert naming == {"Dutch": [0, 2], "Canadian": [1], "China": [2], "Swiss": []}
+
+
+def test_an_empty_index_and_a_passage_of_stop_words_score_nothing(tmp_path: Path) -> None:
+    """The placeholder document of an emptied index is never a result; a stop-word passage stays unmatched."""
+    for texts in ([], ["the of and", "Lynas ships heavy rare earths."]):
+        index = LexicalIndex.build(texts)
+        index.save(tmp_path / str(len(texts)))
+        loaded = LexicalIndex.load(tmp_path / str(len(texts)), len(texts))
+        assert loaded.scores("Lynas rare earths").shape == (len(texts),)
+        assert [int(i) for i in loaded.search("Lynas rare earths", 5)[1]] == ([1] if texts else [])

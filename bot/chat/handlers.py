@@ -198,7 +198,7 @@ HELP = ("<b>Ask a question</b> in plain words. I reply with a short brief: a few
         "with its source number [n]. Below it, the passages they come from as folded quotes (tap one to read it, "
         "key sentence in bold), then the sources. Buttons: <i>More</i> (next passages), <i>Sources</i> (full "
         "citations), and one per brief for the surrounding text. Follow-ups work without repeating yourself "
-        "(“what did he say?”, “and terbium?”, “more”), or reply to one of my answers.\n\n"
+        "(“what did he say?”, “and terbium?”, “more”, “what happened since then?”), or reply to one of my answers.\n\n"
         "Story questions (“what happened with X?”, “catch me up on X”) also get a dated <i>Timeline</i>, "
         "one line per brief, oldest first; the <i>Timeline</i> button shows it for any answer.\n\n"
         "/ask &lt;question&gt; — ask (needed in groups, or mention me)\n"
