@@ -11,7 +11,7 @@ from index.brief import SPEECH
 from index.lexical import frames_question, tokenize
 from index.timeframe import parse_time
 
-__all__ = ["Turn", "Conversation", "Resolution", "resolve", "people_in", "MAX_TURNS"]
+__all__ = ["Turn", "Conversation", "Resolution", "resolve", "lean_on_context", "people_in", "MAX_TURNS"]
 
 MAX_TURNS = 20
 _MORE = re.compile(
@@ -28,7 +28,8 @@ _QUALIFIER = re.compile(r"^(?:in|at|on|for|from|during|inside|outside|near|acros
 # A place or name after a preposition: "in Aleppo", "in the Karol Bagh".
 _PLACED = re.compile(r"\b(?:in|at|on|from|near)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 # "in that crash", "about those talks": a demonstrative that points back, whatever else the question says.
-_POINTING = re.compile(r"\b(?:in|on|at|about|from|of|with|for|after|before|during|since|to)\s+(?:this|that|these|those)\s+\w", re.I)
+_POINTING = re.compile(r"\b(?:in|on|at|about|from|of|with|for|after|before|during|since|to)\s+"
+                       r"(?:this|that|these|those)\s+\w", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
 # Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and
@@ -119,12 +120,26 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
     return Resolution("new", text)
 
 
+def lean_on_context(question: str, conversation: Conversation, idf: Callable[[str], float]) -> Resolution | None:
+    """The question read as leaning on the last one, whatever it says of its own, when it has a pronoun that
+    could point back (the engine asks so when the question alone is refused); None without either."""
+    previous = conversation.last
+    text = question.strip()
+    if previous is None or not _has_pronoun(parse_time(text, date.today()).query):
+        return None
+    return Resolution("reference", _fill_references(text, previous, idf), 0, previous)
+
+
+def _has_pronoun(text: str) -> bool:
+    return bool(_PERSON_PRONOUN.search(text) or _THING_PRONOUN.search(text))
+
+
 def _leans_on_context(text: str, idf: Callable[[str], float]) -> bool:
     """A pronoun and at most two informative words of its own ("why did it fall apart?"), or a demonstrative
     that points back ("how many died in that crash?"). The "this" of a time phrase is no reference: "what's
     new this week?" asks for the newest briefs, not the last subject."""
     timeless = parse_time(text, date.today()).query
-    if not (_PERSON_PRONOUN.search(timeless) or _THING_PRONOUN.search(timeless)):
+    if not _has_pronoun(timeless):
         return False
     informative = [t for t in tokenize(text) if idf(t) > 1.0 and not frames_question(t)]
     return len(informative) <= 2 or bool(_POINTING.search(timeless))
@@ -174,7 +189,7 @@ def _fill_references(text: str, previous: Turn, idf: Callable[[str], float]) -> 
 
 
 def _since_then(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
-    """The last question's subject, after the question's own subject if it names one ("what did China do since then?")."""
+    """The last question's subject, after the question's own if it names one ("what did China do since then?")."""
     own = re.sub(r"\s+", " ", _SINCE_THEN.sub(" ", text)).strip(" ?")
     subject = _subject(previous, idf) or previous.resolved_query
     return f"{own} {subject}" if any(not frames_question(t) for t in tokenize(own)) else subject
@@ -182,7 +197,8 @@ def _since_then(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
 
 def _subject(previous: Turn, idf: Callable[[str], float], beside: str = "") -> str:
     """The words of the last question the corpus knows, less those framing it and those `beside` already has:
-    "What happened with Geneva?" → "Geneva"; "what did Joe Biden say? Covid" beside "how is Joe Biden?" → "Covid"."""
+    "What happened with Geneva?" → "Geneva"; "what did Joe Biden say? Covid" beside "how is Joe Biden?" →
+    "Covid"."""
     seen = set(tokenize(beside))
     kept = []
     for word in re.findall(r"\w[\w'%-]*", previous.resolved_query):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.answer import build_answer
-from index.conversation import Conversation, Resolution, Turn, people_in, resolve
+from index.conversation import Conversation, Resolution, Turn, lean_on_context, people_in, resolve
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
 from index.lexical import tokenize
@@ -29,6 +29,16 @@ __all__ = ["Engine", "CorpusStats", "MAX_QUESTION_CHARS"]
 
 MAX_QUESTION_CHARS = 1000
 _TAG = re.compile(r"<[^>]{0,200}>")
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a resolved question was searched as, the passages found, the window, and the notice above them."""
+
+    query: str
+    hits: list[Hit]
+    where: SearchFilter
+    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,26 @@ class Engine:
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
         story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
-        resolution = resolve(story.question if story else text, conversation or Conversation(), lexical.idf)
+        conversation = conversation or Conversation()
+        resolution = resolve(story.question if story else text, conversation, lexical.idf)
+        found = self._find(resolution, k, today, exists)
+        if resolution.kind == "new" and not found.hits:
+            # "How many troops did its governor send?" says enough to be read alone; refused alone, it is
+            # asked again with the last question's subject: an answerable question is not refused.
+            leaning = lean_on_context(text, conversation, lexical.idf)
+            if leaning and (again := self._find(leaning, k, today, exists)).hits:
+                resolution, found = leaning, again
+        query, hits, where = found.query, found.hits, found.where
+        answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
+                              found.notice if hits else _nothing_found(resolution))
+        turn = _turn(question, query, resolution, k, hits, where)
+        if resolution.kind == "more" and resolution.previous:
+            turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
+        return tell(self.storyteller, answer, turn, resolution, story, as_of)
+
+    def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter) -> _Found:
+        """The passages a resolved question is answered from, within its time window or widened from it."""
+        lexical = self.snapshot.lexical
         intent, where = self._time_window(resolution, today, exists)
         has_subject = lexical.has_subject
         query = intent.query if has_subject(intent.query) else (intent.since_topic or intent.query)
@@ -159,19 +188,13 @@ class Engine:
                 if not hits or not self._names(resolution.focus, hits[0]):
                     query = resolution.focus
                     hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
-        notice = None
         if not hits and where.window and resolution.kind not in ("more", "before"):
             # Time words narrow the search; they never turn an answerable question into a refusal:
             # the newest relevant briefs outside the window answer, under a line saying so.
             hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)
                     if has_subject(query) else self._newest_summaries(exists, k, resolution.offset))
-            notice = _widened(intent, where) if hits else None
-        answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
-                              notice if hits else _nothing_found(resolution))
-        turn = _turn(question, query, resolution, k, hits, where)
-        if resolution.kind == "more" and resolution.previous:
-            turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
-        return tell(self.storyteller, answer, turn, resolution, story, as_of)
+            return _Found(query, hits, where, _widened(intent, where) if hits else None)
+        return _Found(query, hits, where)
 
     def converse(self, conversation: Conversation, question: str, k: int = 3, as_of: date | None = None) -> Answer:
         """Ask and remember the turn."""

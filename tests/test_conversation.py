@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.conversation import Conversation, Turn, people_in, resolve
+from index.conversation import Conversation, Turn, lean_on_context, people_in, resolve
 
 IDF = {"geneva": 2.0, "terbium": 2.5, "dysprosium": 2.5, "price": 1.2, "greer": 3.0, "fall": 1.5, "apart": 1.5}
 
@@ -71,6 +71,18 @@ def test_since_then_asks_for_the_last_subject_after_what_was_shown() -> None:
     resolution = resolve("what happened since then?", conv, lambda t: IDF.get(t, 0.0))
     assert (resolution.kind, resolution.query) == ("after", "Geneva")
     assert resolve("what did terbium do since then?", conv, lambda t: IDF.get(t, 0.0)).query == "what did terbium do Geneva"
+
+
+def test_a_question_with_a_pronoun_can_always_be_read_against_the_last_one() -> None:
+    """What the engine asks when the question alone is refused: with the last subject, if it has a pronoun."""
+    conv = _conversation(Turn("Which state declared an emergency?", "Which state declared an emergency? Barry"))
+    question = "how many National Guard troops did its governor arrange?"
+    assert resolve(question, conv, lambda t: 2.0).kind == "new"  # five words of its own: read alone first
+    leaning = lean_on_context(question, conv, lambda t: 2.0)
+    assert leaning is not None and leaning.kind == "reference" and leaning.query.endswith("Barry")
+    assert lean_on_context("how many troops were sent?", conv, idf) is None
+    assert lean_on_context("what is new this week?", conv, idf) is None
+    assert lean_on_context(question, Conversation(), idf) is None
 
 
 def test_he_becomes_the_person_of_the_last_answer() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ from index.conversation import Conversation
 from index.embed import Embedder
 from index.engine import Engine
 from index.evaluate import evaluate, load_queries
-from tests.conftest import SAMPLE_TODAY, copy_index
+from tests.conftest import SAMPLE_TODAY, WIKINEWS, copy_index
 
 pytestmark = pytest.mark.integration
 
@@ -238,4 +239,24 @@ def test_since_then_is_the_same_story_after_the_briefs_already_shown(tmp_path: P
     assert {p.hit.citation.published_at for p in since.passages} == {date(2025, 10, 14)}
     again = engine.converse(conversation, "and since then?")
     assert again.notice == "Nothing since then; the closest earlier briefs:" and again.passages
+
+
+@pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews (or BRIEFBOT_SHARED_DIR)")
+def test_wikinews_follow_ups_find_their_article(tmp_path: Path, real_embedder: Embedder) -> None:
+    """Both follow-up sets' Wikinews conversations over their articles and 60 others: each answered from its
+    article first. Covers "and in Magnitogorsk?" after Aleppo, "that crash", and a question with a pronoun
+    that names enough to be read alone but is refused alone ("how many National Guard troops did its governor
+    arrange?"), asked again with the last subject."""
+    sets = [Path(__file__).parent / "data" / name for name in ("followup_questions.jsonl", "followup_questions_unseen.jsonl")]
+    lines = [line for path in sets for line in path.read_text(encoding="utf-8").splitlines() if '"wikinews"' in line]
+    (tmp_path / "followups.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    queries = load_queries(tmp_path / "followups.jsonl")
+    wanted = {gold for q in queries for gold in q.gold_ids}
+    articles = WIKINEWS.read_text(encoding="utf-8").splitlines()
+    chosen = [line for i, line in enumerate(articles) if i < 60 or json.loads(line)["id"] in wanted]
+    (tmp_path / "articles.jsonl").write_text("\n".join(chosen), encoding="utf-8")
+    engine = Engine(tmp_path / "data", embedder=real_embedder)
+    engine.ingest([tmp_path / "articles.jsonl"])
+    report = evaluate(engine, queries)
+    assert len(queries) == 26 and report.recall[1] == 1.0 and report.refused == 0, report.row()
 
