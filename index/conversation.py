@@ -148,8 +148,10 @@ def _leans_on_context(text: str, idf: Callable[[str], float]) -> bool:
 def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]) -> str:
     """The last question about the new subject. "and in Europe?" narrows it ("how many cases? monkeypox in
     Europe"); a new name replaces the person the question named ("how is Joe Biden doing?" + "and Jill Biden?");
-    anything else replaces its rarest subject word, whole if that word is part of a name ("what did Jamieson
-    Greer say?" + "and terbium?"). A word that frames the question ("say", "happened") is never replaced."""
+    anything else replaces the subject word most like it in rarity: a rare name for a rare name ("dysprosium
+    prices" + "and terbium?" → "terbium prices"), a common word for a common one ("monkeypox cases" + "what
+    about vaccines?" → "monkeypox vaccines"), whole if it is part of a name. A word that frames the question
+    ("say", "happened") is never replaced."""
     if _QUALIFIER.match(new_focus):
         placed = list(_PLACED.finditer(previous_query))
         if placed and _PLACED.match(new_focus):  # "in Aleppo" → "in Magnitogorsk": another place, not a narrower one
@@ -160,7 +162,9 @@ def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]
         return previous_query.replace(person, new_focus)
     words = [m for m in re.finditer(r"\w[\w'%-]*", previous_query)
              if (terms := tokenize(m.group(0))) and not frames_question(terms[0])]
-    best = max(words, key=lambda m: idf(tokenize(m.group(0))[0]), default=None)
+    focus_terms = tokenize(new_focus)
+    rarity = idf(focus_terms[0]) if focus_terms else max((idf(tokenize(m.group(0))[0]) for m in words), default=0.0)
+    best = min(words, key=lambda m: abs(idf(tokenize(m.group(0))[0]) - rarity), default=None)
     if best is None or idf(tokenize(best.group(0))[0]) <= 0:
         return f"{new_focus} {previous_query}".strip()
     start, end = _name_around(previous_query, best.start(), best.end())

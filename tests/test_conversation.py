@@ -58,6 +58,15 @@ def test_a_qualifier_narrows_a_name_replaces_the_person_and_context_never_piles_
     assert resolve("and Jill Biden?", conv, idf).query == "how is Jill Biden doing? tested positive Covid"
 
 
+def test_and_x_replaces_the_word_most_like_it_in_rarity() -> None:
+    """"what about vaccines?" after monkeypox cases asks about monkeypox vaccines: it used to replace "monkeypox",
+    the rarest word, and search vaccine cases in general."""
+    rarity = {"monkeypox": 4.0, "case": 1.5, "vaccin": 1.8, "europ": 2.5}
+    conv = _conversation(Turn("and in Europe?", "how many cases are there? monkeypox in Europe"))
+    assert resolve("what about vaccines?", conv, lambda t: rarity.get(t, 0.5)).query == \
+        "how many vaccines are there? monkeypox in Europe"
+
+
 def test_a_time_phrase_is_no_reference() -> None:
     """"What's new this week?" after a conversation asks for the week's briefs; "there" still refers back."""
     conv = _conversation(Turn("What happened with Geneva?", "What happened with Geneva?"))
