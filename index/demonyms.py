@@ -1,6 +1,6 @@
 """Places and the words for their people: a question says "the Dutch researchers", the brief says "in the
 Netherlands". The relevance gate asks that a passage names every rare name of the question in some form
-(index.lexical.LexicalIndex.passages_naming); forms that share a prefix ("Hungary"/"Hungarian") are found in
+(index.lexical.LexicalIndex.naming); forms that share a prefix ("Hungary"/"Hungarian") are found in
 the vocabulary, these are the ones that do not ("Canada"/"Canadian": the stems part after "canad").
 """
 

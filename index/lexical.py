@@ -146,13 +146,21 @@ class LexicalIndex:
             return np.empty(0, np.int64)
         return np.asarray(self._indices[self._indptr[token_id] : self._indptr[token_id + 1]], np.int64)
 
-    def passages_naming(self, term: str) -> np.ndarray:
-        """Ids of the passages holding a name in any of its forms: "Hungary" (hungari) is named by
+    def naming(self, term: str, ids: np.ndarray) -> np.ndarray:
+        """For each passage id, whether it holds a name in any of its forms: "Hungary" (hungari) is named by
         "Hungarian" and "Austrian" by "Austria", one stem extending the other; "Dutch" by "Netherlands"
         and "Canadian" by "Canada" through the table of places (index.demonyms)."""
         forms = [t for name in (term, *_place_forms().get(term, ())) for t in self._forms(name)
                  if t.startswith(name) or name.startswith(t)]
-        return np.unique(np.concatenate([self.passages_with(t) for t in forms])) if forms else np.empty(0, np.int64)
+        return self._holding(forms, ids)
+
+    def _holding(self, terms: Sequence[str], ids: np.ndarray) -> np.ndarray:
+        """For each passage id, whether it holds any of the terms: their posting lists marked on one mask
+        (np.isin sorted every list, 4-5 ms a question at 100k passages)."""
+        mask = np.zeros(max(self.count, 1), bool)
+        for term in terms:
+            mask[self.passages_with(term)] = True
+        return mask[np.asarray(ids, np.int64)]
 
     def _forms(self, term: str) -> list[str]:
         """Vocabulary terms sharing the name's first five letters (sorted once, then bisected)."""
@@ -170,7 +178,7 @@ class LexicalIndex:
         if not total or not len(ids):
             return share
         for term, weight in weights.items():
-            share += weight * np.isin(ids, self.passages_with(term))
+            share += weight * self._holding([term], ids)
         return share / total
 
     def term_weights(self, query: str) -> dict[str, float]:

@@ -201,7 +201,7 @@ class Retriever:
         lexicon = self.snapshot.lexical
         coverage = lexicon.weighted_presence(query.weights, ids)
         # Each rare name must be named, in any of its forms ("Hungary" by "Hungarian", "Dutch" by "Netherlands").
-        named = [np.isin(ids, lexicon.passages_naming(name)) for name in query.rare_names]
+        named = [lexicon.naming(name, ids) for name in query.rare_names]
         admitted: list[bool] = []
         relevance: list[float] = []
         for row, (similarity, lexical_share) in enumerate(zip(dense.tolist(), lexical.tolist())):

@@ -64,7 +64,7 @@ def test_presence_comes_from_the_posting_lists_and_names_match_their_forms() -> 
     ids = np.arange(3)
     [hungary] = tokenize("Hungary")
     [austrian] = tokenize("Austrian")
-    assert index.passages_naming(hungary).tolist() == [0] and index.passages_naming(austrian).tolist() == [0]
+    assert index.naming(hungary, ids).tolist() == [True, False, False] == index.naming(austrian, ids).tolist()
     weights = {t: 1.0 for t in tokenize("mortar maker deal")}
     assert np.allclose(index.weighted_presence(weights, ids), [1 / 3, 2 / 3, 0.0])
     assert index.passages_with("nonexistent").size == 0
@@ -76,7 +76,8 @@ def test_a_people_names_its_place_where_the_stems_part() -> None:
     index = LexicalIndex.build(["Researchers in the Netherlands found that rats avoid hurting each other.",
                                 "Canada hosted the fan convention in March.",
                                 "Dutch ovens and Chinese lanterns were on sale."])
-    naming = {word: index.passages_naming(tokenize(word)[0]).tolist() for word in ("Dutch", "Canadian", "China", "Swiss")}
+    naming = {word: np.flatnonzero(index.naming(tokenize(word)[0], np.arange(3))).tolist()
+              for word in ("Dutch", "Canadian", "China", "Swiss")}
     assert naming == {"Dutch": [0, 2], "Canadian": [1], "China": [2], "Swiss": []}
 
 
