@@ -125,9 +125,14 @@ def lean_on_context(question: str, conversation: Conversation, idf: Callable[[st
     could point back (the engine asks so when the question alone is refused); None without either."""
     previous = conversation.last
     text = question.strip()
-    if previous is None or not _has_pronoun(parse_time(text, date.today()).query):
+    if previous is None or not _has_pronoun(_timeless(text)):
         return None
     return Resolution("reference", _fill_references(text, previous, idf), 0, previous)
+
+
+def _timeless(text: str) -> str:
+    """The question without its time phrase: the "this" of "this week" points nowhere."""
+    return parse_time(text, date.today()).query
 
 
 def _has_pronoun(text: str) -> bool:
@@ -138,7 +143,7 @@ def _leans_on_context(text: str, idf: Callable[[str], float]) -> bool:
     """A pronoun and at most two informative words of its own ("why did it fall apart?"), or a demonstrative
     that points back ("how many died in that crash?"). The "this" of a time phrase is no reference: "what's
     new this week?" asks for the newest briefs, not the last subject."""
-    timeless = parse_time(text, date.today()).query
+    timeless = _timeless(text)
     if not _has_pronoun(timeless):
         return False
     informative = [t for t in tokenize(text) if idf(t) > 1.0 and not frames_question(t)]
@@ -160,12 +165,12 @@ def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]
     person = next((name for name in _names(previous_query) if name in previous_query), None)
     if person and new_focus[:1].isupper():
         return previous_query.replace(person, new_focus)
-    words = [m for m in re.finditer(r"\w[\w'%-]*", previous_query)
+    words = [(m, idf(terms[0])) for m in re.finditer(r"\w[\w'%-]*", previous_query)
              if (terms := tokenize(m.group(0))) and not frames_question(terms[0])]
     focus_terms = tokenize(new_focus)
-    rarity = idf(focus_terms[0]) if focus_terms else max((idf(tokenize(m.group(0))[0]) for m in words), default=0.0)
-    best = min(words, key=lambda m: abs(idf(tokenize(m.group(0))[0]) - rarity), default=None)
-    if best is None or idf(tokenize(best.group(0))[0]) <= 0:
+    rarity = idf(focus_terms[0]) if focus_terms else max((rare for _, rare in words), default=0.0)
+    best, best_rarity = min(words, key=lambda word: abs(word[1] - rarity), default=(None, 0.0))
+    if best is None or best_rarity <= 0:
         return f"{new_focus} {previous_query}".strip()
     start, end = _name_around(previous_query, best.start(), best.end())
     return previous_query[:start] + new_focus + previous_query[end:]

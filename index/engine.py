@@ -184,8 +184,10 @@ class Engine:
             if resolution.focus and tokenize(resolution.focus):
                 # "and terbium?" asks about terbium: the passages that name it come first, and when what the
                 # last question carried outweighs it in every passage found, terbium alone is searched.
-                hits = self._naming_first(resolution.focus, hits)
-                if not hits or not self._names(resolution.focus, hits[0]):
+                naming = self._naming(resolution.focus, hits)
+                if naming.any():
+                    hits = [hits[i] for i in np.argsort(~naming, kind="stable")]
+                else:
                     query = resolution.focus
                     hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
         if not hits and where.window and resolution.kind not in ("more", "before"):
@@ -234,14 +236,11 @@ class Engine:
         marks = ",".join("?" * len(article_ids))
         return _day(self.snapshot.query(f"SELECT MAX(published_at) FROM articles WHERE id IN ({marks})", list(article_ids))[0][0])
 
-    def _naming_first(self, text: str, hits: list[Hit]) -> list[Hit]:
-        """The hits that hold every term of `text` first, each group in its order."""
-        return sorted(hits, key=lambda hit: not self._names(text, hit))
-
-    def _names(self, text: str, hit: Hit) -> bool:
-        """True when the passage holds every term of `text` (read from the posting lists, not the text)."""
+    def _naming(self, text: str, hits: Sequence[Hit]) -> np.ndarray:
+        """For each hit, whether its passage holds every term of `text` (read from the posting lists)."""
         terms = {t: 1.0 for t in tokenize(text)}
-        return bool(self.snapshot.lexical.weighted_presence(terms, np.array([hit.chunk_id], np.int64))[0] >= 1.0)
+        ids = np.array([hit.chunk_id for hit in hits], np.int64)
+        return self.snapshot.lexical.weighted_presence(terms, ids) >= 1.0
 
     def _articles_after(self, anchor: Hit) -> tuple[str, ...]:
         rows = self.snapshot.query("SELECT id FROM articles WHERE published_at >= ? AND id != ?",
