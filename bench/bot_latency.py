@@ -152,8 +152,8 @@ async def measure(data_dir: Path, asked: list[str], warmup: int = 5) -> tuple[li
     engine.ask = timed_ask  # type: ignore[method-assign]
     through_bot = []
     async with FakeBotApi(token=TOKEN) as fake:
-        config = BotConfig(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.ptb_base_url,
-                           BRIEFBOT_DATA_DIR=data_dir)  # type: ignore[call-arg]
+        config = BotConfig.load(None, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.ptb_base_url,
+                                BRIEFBOT_DATA_DIR=data_dir)
         application = build_application(config, engine)
         await application.initialize()
         await application.post_init(application)  # type: ignore[misc]
@@ -188,8 +188,8 @@ async def measure_burst(data_dir: Path, asked: list[str]) -> tuple[float, list[f
     from tests.fakebotapi import FakeBotApi
 
     async with FakeBotApi(token=TOKEN) as fake:
-        config = BotConfig(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.ptb_base_url,
-                           BRIEFBOT_DATA_DIR=data_dir)  # type: ignore[call-arg]
+        config = BotConfig.load(None, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.ptb_base_url,
+                                BRIEFBOT_DATA_DIR=data_dir)
         application = build_application(config, Engine(data_dir))
         await application.initialize()
         await application.post_init(application)  # type: ignore[misc]

@@ -40,8 +40,8 @@ BRIEF = {"id": "bench-brief", "title": "Terbium output jumps as new separation l
 async def run(chats: int, groups: int, storm: int, timeout: float) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="briefbot-fanout-"))
     engine = Engine(tmp / "data", embedder=HashEmbedder())
-    config = BotConfig(**{"TELEGRAM_BOT_TOKEN": "123456789:" + "A" * 35, "BRIEFBOT_DATA_DIR": str(tmp / "data"),
-                          "BRIEFBOT_POLL_SECONDS": 0.5})  # type: ignore[arg-type]
+    config = BotConfig.load(**{"TELEGRAM_BOT_TOKEN": "123456789:" + "A" * 35, "BRIEFBOT_DATA_DIR": str(tmp / "data"),
+                               "BRIEFBOT_POLL_SECONDS": 0.5})
     ids = [-(1_000_000_000_000 + i) for i in range(groups)] + list(range(10_000_001, 10_000_001 + chats - groups))
     async with FakeBotApi() as fake:
         fake.set_flood_limits(global_per_sec=30, per_chat_per_sec=1, per_group_per_min=20)

@@ -64,7 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         source = Path(tmp_name) / "articles.jsonl"
         texts = sample_corpus(args.passages, source)
-        engine = EngineConfig().engine(Path(tmp_name) / "data")
+        engine = EngineConfig.load().engine(Path(tmp_name) / "data")
         started = time.perf_counter()
         embedder = engine.embedder
         load = time.perf_counter() - started

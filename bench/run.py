@@ -54,7 +54,7 @@ from index.vectors import HNSW, FaissHNSWIndex, load_index  # noqa: E402
 from bench.ann import exact_top, sentence_vectors, split_queries, synthetic_passages  # noqa: E402
 
 ANN_QUERIES = 300
-MODEL_CACHE = EngineConfig().cache_dir  # the machine's export cache, as `briefbot` uses it
+MODEL_CACHE = EngineConfig.load().cache_dir  # the machine's export cache, as `briefbot` uses it
 
 
 def median_of(runs: int, measure) -> float:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--stories", type=Path, default=Path("tests/data/stories_dev.jsonl"))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    engine = EngineConfig().engine(args.data_dir)  # type: ignore[call-arg]
+    engine = EngineConfig.load().engine(args.data_dir)
     cases = load_stories(args.stories)
     for case in cases:  # warm-up: model load, first reads
         engine.ask(case.query, as_of=case.as_of)

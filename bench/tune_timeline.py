@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--stories", type=Path, default=Path("tests/data/stories_dev.jsonl"))
     args = parser.parse_args()
-    engine = EngineConfig().engine(args.data_dir)  # type: ignore[call-arg]
+    engine = EngineConfig.load().engine(args.data_dir)
     teller = engine.storyteller
     scored = []
     for case in load_stories(args.stories):

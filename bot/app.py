@@ -11,10 +11,10 @@ import asyncio
 import logging
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler,
@@ -25,14 +25,14 @@ from bot.alerts.render import CALLBACK_PREFIX
 from bot.chat import handlers
 from bot.chat.answers import AnswerStore
 from bot.chat.handlers import Services
-from bot.config import BotConfig
+from bot.config import BotConfig, ConfigError
 from bot.conversations import ConversationStore
 from bot.sources import handlers as publish_handlers
 from bot.sources.publish import Publisher, Sources
 from index.engine import Engine
 from index.errors import BriefbotError
 
-__all__ = ["build_application", "serve", "COMMANDS", "ALLOWED_UPDATES", "config_error_message"]
+__all__ = ["build_application", "serve", "COMMANDS", "ALLOWED_UPDATES"]
 
 log = logging.getLogger("briefbot.bot")
 
@@ -197,29 +197,15 @@ def _configure_logging(*secrets: str) -> None:
         handler.addFilter(_RedactToken(*secrets))
 
 
-def config_error_message(error: ValidationError) -> str:
-    """One line naming the bad settings, never their values."""
-    problems = []
-    for item in error.errors(include_input=False, include_url=False):
-        name = ".".join(str(part) for part in item["loc"])  # empty for rules across settings
-        if item["type"] == "missing":
-            hint = " (get one from @BotFather)" if name == "TELEGRAM_BOT_TOKEN" else ""
-            problems.append(f"{name} is not set{hint}")
-        else:
-            detail = item["msg"].removeprefix("Value error, ")
-            problems.append(detail if not name or detail.startswith(name) else f"{name}: {detail}")
-    return "briefbot: invalid configuration: " + "; ".join(problems) + " (set it in the environment or .env)"
-
-
 def serve(data_dir: Path | None = None) -> int:
     """`briefbot serve`: validate the configuration, then long-poll (or serve the webhook) until interrupted."""
     try:
-        config = BotConfig()  # type: ignore[call-arg]
-    except ValidationError as error:
-        print(config_error_message(error), file=sys.stderr)
+        config = BotConfig.load()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
         return 2
     if data_dir is not None:
-        config = config.model_copy(update={"data_dir": data_dir})
+        config = replace(config, data_dir=data_dir)
     token = config.token.get_secret_value()
     secret = config.webhook_secret.get_secret_value() if config.webhook_secret else ""
     _configure_logging(token, secret)

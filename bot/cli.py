@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from index.answer import answer_to_json
 from index.conversation import Conversation
 from index.engine import Engine
@@ -81,7 +79,7 @@ def run() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; engine errors become one-line messages and exit code 1."""
     args = _parser().parse_args(argv)
-    from bot.config import EngineConfig
+    from bot.config import ConfigError, EngineConfig
 
     try:
         if args.command == "serve":
@@ -89,11 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return serve(args.data_dir)
         try:
-            config = EngineConfig()
-        except ValidationError as error:
-            from bot.app import config_error_message
-
-            print(config_error_message(error), file=sys.stderr)
+            config = EngineConfig.load()
+        except ConfigError as error:
+            print(error, file=sys.stderr)
             return 2
         return COMMANDS[args.command](config.engine(args.data_dir), args)
     except BriefbotError as error:

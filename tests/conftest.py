@@ -128,8 +128,8 @@ def start_bot(bot_api: FakeBotApi, hash_engine_factory: Callable[..., Engine]) -
     @asynccontextmanager
     async def run(engine: Engine | None = None, **env: Any) -> AsyncIterator[Any]:
         engine = engine or hash_engine_factory()
-        config = BotConfig(_env_file=None, TELEGRAM_BOT_TOKEN=BOT_TOKEN,  # type: ignore[call-arg]
-                           TELEGRAM_API_BASE_URL=bot_api.ptb_base_url, BRIEFBOT_DATA_DIR=engine.data_dir, **env)
+        config = BotConfig.load(None, TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+                                TELEGRAM_API_BASE_URL=bot_api.ptb_base_url, BRIEFBOT_DATA_DIR=engine.data_dir, **env)
         application = build_application(config, engine)
         await application.initialize()
         await application.post_init(application)  # type: ignore[misc]

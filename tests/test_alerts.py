@@ -36,7 +36,7 @@ def records() -> dict[str, dict]:
 def make_config(data_dir: Path, **extra: object) -> BotConfig:
     values = {"TELEGRAM_BOT_TOKEN": TOKEN, "BRIEFBOT_DATA_DIR": str(data_dir), "BRIEFBOT_POLL_SECONDS": 0.2}
     values.update({k: v for k, v in extra.items()})
-    return BotConfig(**values)  # type: ignore[arg-type]
+    return BotConfig.load(**values)
 
 
 @asynccontextmanager

@@ -195,13 +195,13 @@ def test_env_example_documents_every_setting_and_works_as_a_dotenv(tmp_path: Pat
 
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     lines = example.splitlines()
-    for field in BotConfig.model_fields.values():
-        [at] = [i for i, line in enumerate(lines) if line.startswith(f"{field.alias}=")]
-        assert lines[at - 1].startswith("# "), field.alias  # one comment each
+    for variable in BotConfig.variables():
+        [at] = [i for i, line in enumerate(lines) if line.startswith(f"{variable}=")]
+        assert lines[at - 1].startswith("# "), variable  # one comment each
     monkeypatch.chdir(tmp_path)
-    for field in BotConfig.model_fields.values():
-        monkeypatch.delenv(str(field.alias), raising=False)
+    for variable in BotConfig.variables():
+        monkeypatch.delenv(variable, raising=False)
     (tmp_path / ".env").write_text(example.replace("TELEGRAM_BOT_TOKEN=", f"TELEGRAM_BOT_TOKEN={BOT_TOKEN}"))
-    config = BotConfig()  # type: ignore[call-arg]
+    config = BotConfig.load()
     assert config.model is None and config.inbox_dir is None and config.allowed_chat_ids == []
     assert config.api_base_url == "https://api.telegram.org/bot" and config.token.get_secret_value() == BOT_TOKEN

@@ -44,10 +44,10 @@ def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.delenv("BRIEFBOT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert EngineConfig().engine(tmp_path).cache_dir == tmp_path / "xdg" / "briefbot"
+    assert EngineConfig.load().engine(tmp_path).cache_dir == tmp_path / "xdg" / "briefbot"
     monkeypatch.setenv("BRIEFBOT_CACHE_DIR", str(tmp_path / "override"))
     monkeypatch.setenv("BRIEFBOT_PRECISION", "int8")
-    engine = EngineConfig().engine(tmp_path)
+    engine = EngineConfig.load().engine(tmp_path)
     assert (engine.cache_dir, engine.precision) == (tmp_path / "override", "int8")
 
 
