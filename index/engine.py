@@ -9,13 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.answer import build_answer
 from index.conversation import Conversation, Resolution, Turn, lean_on_context, people_in, resolve
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
-from index.ingest import IngestReport, Progress, Provenance, ingest_paths, remove_articles
 from index.lexical import tokenize
 from index.onnx_embed import load_exported_embedder
 from index.precision import parse_precision, resolve_precision
@@ -24,6 +24,9 @@ from index.retrieve import RetrievalSettings, Retriever, SearchFilter
 from index.store import Snapshot, current_folder, stored_precisions
 from index.timeframe import TimeIntent, parse_time
 from index.timeline import Storyteller, story_question, tell
+
+if TYPE_CHECKING:
+    from index.ingest import IngestReport, Progress, Provenance
 
 __all__ = ["Engine", "CorpusStats", "MAX_QUESTION_CHARS"]
 
@@ -129,15 +132,22 @@ class Engine:
 
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Add new articles from files and folders (see `index.ingest`)."""
+        # Imported here: parsing, PDF and cleaning cost a one-shot question 25 ms it never uses.
+        from index.ingest import ingest_paths
+
         return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, progress)
 
     def publish(self, paths: Sequence[Path], provenance: Provenance | None = None) -> IngestReport:
         """Ingest where a stored article with the same id is replaced (an edited post), not skipped."""
+        from index.ingest import ingest_paths
+
         return ingest_paths(self.data_dir, paths, lambda: self.embedder, self.model_id, replace=True,
                             provenance=provenance)
 
     def remove(self, keys: Sequence[str]) -> list[Article]:
         """Take articles (by id or link) out of the index: no longer cited, no longer alerted."""
+        from index.ingest import remove_articles
+
         return remove_articles(self.data_dir, keys, self.model_id)
 
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None,
