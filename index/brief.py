@@ -184,7 +184,8 @@ def score_sentences(question: str, sentences: Sequence[Sentence], idf: Callable[
     """One score per sentence; higher answers the question better."""
     if not sentences:
         return np.empty(0, np.float32)
-    return sentence_signals(question, sentences, idf) @ weights.vector()
+    scores: np.ndarray = sentence_signals(question, sentences, idf) @ weights.vector()
+    return scores
 
 
 def is_open_question(question: str) -> bool:

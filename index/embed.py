@@ -98,7 +98,7 @@ class SentenceTransformerEmbedder:
 
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         if precision == BFLOAT16:
             import torch

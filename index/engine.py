@@ -222,8 +222,8 @@ class Engine:
 
     def _time_window(self, resolution: Resolution, today: date, exists: SearchFilter) -> tuple[TimeIntent, SearchFilter]:
         previous = resolution.previous
-        if resolution.kind == "before" and previous and previous.earliest:
-            return TimeIntent(resolution.query), replace(exists, published_to=_day(previous.earliest) - timedelta(days=1))  # type: ignore[operator]
+        if resolution.kind == "before" and previous and (earliest := _day(previous.earliest)):
+            return TimeIntent(resolution.query), replace(exists, published_to=earliest - timedelta(days=1))
         if resolution.kind == "after" and previous and (newest := self._newest_day(previous.article_ids)):
             start = newest + timedelta(days=1)
             return TimeIntent(resolution.query, start, phrase="since then"), replace(exists, published_from=start)

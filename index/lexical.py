@@ -62,7 +62,8 @@ def frames_question(term: str) -> bool:
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed terms."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return _STEMMER.stemWords(words)
+    stems: list[str] = _STEMMER.stemWords(words)
+    return stems
 
 
 # Lucene BM25, as bm25s computes it by default.

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class OnnxEmbedder:
     """
 
     def __init__(self, folder: Path, model_id: str, precision: str = FLOAT32, threads: int = 1,
-                 info: dict[str, object] | None = None) -> None:
+                 info: dict[str, Any] | None = None) -> None:
         from tokenizers import Tokenizer
 
         info = info if info is not None else json.loads((folder / MANIFEST).read_text())
@@ -165,13 +166,13 @@ class OnnxEmbedder:
         """One text as the model's inputs (NNCF's calibration feeds the model these)."""
         return self._feed(self._tokenizer.encode_batch([text]))
 
-    def _feed(self, encodings: list) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    def _feed(self, encodings: list) -> dict[str, np.ndarray]:
         feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
         return {k: v for k, v in feed.items() if k in self._inputs}
 
-    def _encode(self, texts: list[str], rows: np.ndarray) -> list:  # type: ignore[type-arg]
+    def _encode(self, texts: list[str], rows: np.ndarray) -> list:
         return self._tokenizer.encode_batch([texts[i] for i in rows])
 
     def _run_streams(self, texts: list[str], batches: list[np.ndarray], out: np.ndarray) -> None:
@@ -204,15 +205,15 @@ def _compile(folder: Path, precision: str, threads: int):  # type: ignore[no-unt
     return ov.Core().compile_model(str(model), "CPU", config)
 
 
-def choose_precision(info: dict[str, object], setting: str, stored: frozenset[str] = frozenset()) -> tuple[str, str]:
+def choose_precision(info: dict[str, Any], setting: str, stored: frozenset[str] = frozenset()) -> tuple[str, str]:
     """(precision, why) for an index whose vectors were made in `stored` precisions.
 
     A precision is used only if the export verified it and the gate passed it; it joins an index in
     other precisions only if the gate measured that mixing loses nothing.
     """
-    allowed = set(info.get("precisions", [FLOAT32]))  # type: ignore[arg-type]
-    gates: dict[str, dict[str, object]] = info.get("gate", {})  # type: ignore[assignment]
-    pending = set(info.get(PENDING, []))  # type: ignore[arg-type]
+    allowed = set(info.get("precisions", [FLOAT32]))
+    gates: dict[str, dict[str, object]] = info.get("gate", {})
+    pending = set(info.get(PENDING, []))
     wanted = {AUTO: [INT8, BFLOAT16], INT8: [INT8, BFLOAT16], BFLOAT16: [BFLOAT16]}.get(setting, [])
     reasons = []
     for precision in wanted:

@@ -135,7 +135,7 @@ def _parse_html(path: Path, text: str) -> Article:
 
     doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=True)
     raw_text = normalize_whitespace(repair_mojibake(getattr(doc, "text", None) or ""))
-    if not raw_text:
+    if not raw_text or doc is None or isinstance(doc, dict):  # a Document, as without as_dict=True
         raise RejectedInput(str(path), "HTML page has no article text")
     title = clean_line(repair_mojibake(doc.title or ""))
     lines = raw_text.split("\n")

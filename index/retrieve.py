@@ -183,7 +183,7 @@ class Retriever:
         ids = ids[ids >= 0]
         vectors = self.snapshot.vectors.vectors(ids) if len(ids) else np.empty((0, len(vector)), np.float32)
         best = float(bm25.max()) if bm25 is not None and len(bm25) else 0.0
-        lexical = bm25[ids] / best if best > 0 else np.zeros(len(ids), np.float32)
+        lexical = bm25[ids] / best if bm25 is not None and best > 0 else np.zeros(len(ids), np.float32)
         return ids, vectors, lexical
 
     def _describe(self, query: str) -> _Query:

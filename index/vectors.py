@@ -275,4 +275,5 @@ def _reconstruct(index: faiss.Index, ids: np.ndarray) -> np.ndarray:
     """Stored vectors of `ids` as float32 rows (decoded when the index quantises them)."""
     if not len(ids):
         return np.empty((0, index.d), np.float32)
-    return index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+    vectors: np.ndarray = index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+    return vectors

@@ -70,7 +70,7 @@ def telegram_transport(bot: Bot) -> Transport:
 
 
 def _service(context: ContextTypes.DEFAULT_TYPE) -> AlertService:
-    return context.application.bot_data["alerts"]
+    return context.application.bot_data["alerts"]  # type: ignore[no-any-return]
 
 
 async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE, service: AlertService) -> bool:

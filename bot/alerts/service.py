@@ -155,7 +155,7 @@ class AlertService:
         max_age = timedelta(days=self.config.max_alert_age_days)
         per_chat: dict[int, list[dict[str, Any]]] = defaultdict(list)
         alerted: list[tuple[NewBrief, str | None]] = []
-        stats = Counter()
+        stats: Counter[str] = Counter()
         for brief in briefs:
             duplicate = find_near_duplicate(brief, recent)
             alerted.append((brief, duplicate))

@@ -248,9 +248,11 @@ class AlertStore:
     def add_outbox(db: sqlite3.Connection, chat_id: int, kind: str, text: str, markup: dict | None,
                    now: float | None = None) -> int:
         now = time.time() if now is None else now
-        return db.execute("INSERT INTO outbox (chat_id, kind, text, markup, created_at, next_attempt_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?)",
-                          (chat_id, kind, text, json.dumps(markup) if markup else None, now, now)).lastrowid
+        row_id = db.execute("INSERT INTO outbox (chat_id, kind, text, markup, created_at, next_attempt_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            (chat_id, kind, text, json.dumps(markup) if markup else None, now, now)).lastrowid
+        assert row_id is not None  # an INSERT always sets it
+        return row_id
 
     def enqueue_message(self, chat_id: int, kind: str, text: str, markup: dict | None = None) -> int:
         with self.transaction() as db:
@@ -266,8 +268,8 @@ class AlertStore:
         return [_outbox(r) for r in rows]
 
     def next_due_at(self) -> float | None:
-        rows = self._all("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
-        return rows[0][0]
+        due = self._all("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")[0][0]
+        return None if due is None else float(due)
 
     def outbox_row(self, row_id: int) -> OutboxRow | None:
         rows = self._all("SELECT * FROM outbox WHERE id = ?", [row_id])
@@ -305,8 +307,8 @@ class AlertStore:
     def audience(self, article_ids: Sequence[str]) -> int:
         """Chats that briefs are queued for, now or in their digest."""
         marks = ",".join("?" * len(article_ids))
-        return self._all(f"SELECT COUNT(DISTINCT chat_id) FROM deliveries WHERE state != 'withdrawn' "
-                         f"AND article_id IN ({marks})", article_ids)[0][0]
+        return int(self._all(f"SELECT COUNT(DISTINCT chat_id) FROM deliveries WHERE state != 'withdrawn' "
+                             f"AND article_id IN ({marks})", article_ids)[0][0])
 
     def withdraw(self, article_ids: Sequence[str], rerender: Rerender, reason: str = "brief removed") -> int:
         """Removed briefs: they leave every message not yet sent and every digest; how many deliveries.

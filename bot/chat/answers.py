@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from index.conversation import Conversation, Turn
 from index.records import Answer, Citation
@@ -67,12 +68,12 @@ class StoredAnswer:
                 "offset": self.offset, "has_more": self.has_more, "story": self.story}
 
     @classmethod
-    def from_json(cls, answer_id: str, chat_id: int, data: dict[str, object]) -> StoredAnswer:
-        citations = tuple(_citation(c) for c in data["citations"])  # type: ignore[union-attr]
+    def from_json(cls, answer_id: str, chat_id: int, data: dict[str, Any]) -> StoredAnswer:
+        citations = tuple(_citation(c) for c in data["citations"])
         return cls(answer_id, chat_id, str(data["question"]), str(data["resolved_query"]),
-                   Conversation.from_json([data["turn"]]).turns[0],  # type: ignore[list-item]
-                   citations, tuple(int(i) for i in data["chunk_ids"]),  # type: ignore[union-attr]
-                   int(data["offset"]), bool(data["has_more"]), data.get("story"))  # type: ignore[call-overload,arg-type]
+                   Conversation.from_json([data["turn"]]).turns[0],
+                   citations, tuple(int(i) for i in data["chunk_ids"]),
+                   int(data["offset"]), bool(data["has_more"]), data.get("story"))
 
 
 def _citation(raw: dict[str, str | None]) -> Citation:

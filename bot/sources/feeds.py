@@ -193,7 +193,8 @@ class FeedPoller:
                 async with session.get(link) as response:
                     if response.status < 400:
                         page = await response.text(errors="replace")
-                        body = await asyncio.to_thread(_extract_page, page, link) or body
+                        extracted = await asyncio.to_thread(_extract_page, page, link)
+                        body = extracted or body
             except Exception as error:
                 _LOG.info("feed entry %s: cannot fetch %s (%r); using its summary", entry_id, link, error)
         if not body.strip():

@@ -58,7 +58,8 @@ def _config(context: ContextTypes.DEFAULT_TYPE) -> BotConfig:
 
 
 def _links(message: Message) -> list[str]:
-    entities = message.parse_entities(_LINKS) if message.text else message.parse_caption_entities(_LINKS)
+    kinds: list[str | None] = list(_LINKS)
+    entities = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
     return [entity.url or text if entity.type == MessageEntity.TEXT_LINK else text for entity, text in entities.items()]
 
 
@@ -99,7 +100,7 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     outcome = await publisher.post(post, _download(context.bot, file_id))
     log.info("channel %s post %s: %s", chat.id, message.message_id, _summary(outcome))
     if outcome.rejected and not outcome.changed:
-        await _tell_operators(context.bot, _config(context), render_outcome(outcome, post.link))
+        await _tell_operators(context.bot, _config(context), render_outcome(outcome, post.link or f"post {message.message_id}"))
     raise ApplicationHandlerStop  # handled: nothing else answers in a channel
 
 

@@ -297,8 +297,8 @@ class Publisher:
             return _write(self._folder / (stem + suffix), body)
         if not post.text.strip():
             return None
-        title, body = title_and_body(post.text, post.bold_lead)
-        return _write(self._folder / f"{stem}.txt", f"{title}\n\n{body}\n".encode())
+        title, text = title_and_body(post.text, post.bold_lead)
+        return _write(self._folder / f"{stem}.txt", f"{title}\n\n{text}\n".encode())
 
     async def _finish(self, report: IngestReport) -> Outcome:
         """The outcome, with the alerts of new briefs queued now rather than at the next poll."""
