@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from index.answer import answer_to_json
+from index.answer import CLOSEST_HEADING, answer_to_json
 from index.conversation import Conversation
 from index.engine import Engine
 from index.errors import BriefbotError
-from index.records import Answer
+from index.records import Answer, Citation
 
 __all__ = ["main", "run"]
 
@@ -220,7 +220,10 @@ COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reind
 def render_text(answer: Answer) -> str:
     """Plain-text answer for the terminal: the brief, passages with the key sentence in »…«, sources."""
     if answer.no_answer:
-        return timeline_text(answer) if answer.timeline else answer.notice or "No answer."
+        if answer.timeline:
+            return timeline_text(answer)
+        closest = [f"- {_source_line(c)}" for c in answer.closest]
+        return "\n".join([answer.notice or "No answer.", *(["", CLOSEST_HEADING + ":", *closest] if closest else [])])
     cited = answer.citation_numbers()
     lines = [answer.notice] if answer.notice else []
     if answer.resolved_query != answer.query:
@@ -234,11 +237,15 @@ def render_text(answer: Answer) -> str:
         lines.append(f"{p.rank}. {text} [{cited[p.rank]}]\n")
 
     lines.append("Sources:")
-    for i, c in enumerate(answer.citations, 1):
-        parts = [c.title, c.source, c.published_at.isoformat() if c.published_at else None,
-                 c.url or (os.path.basename(c.path) if c.path else None)]
-        lines.append(f"[{i}] " + " · ".join(p for p in parts if p))
+    lines += [f"[{i}] {_source_line(c)}" for i, c in enumerate(answer.citations, 1)]
     return "\n".join(lines)
+
+
+def _source_line(citation: Citation) -> str:
+    """“Title · Publisher · 2025-09-23 · link or file name”."""
+    parts = [citation.title, citation.source, citation.published_at.isoformat() if citation.published_at else None,
+             citation.url or (os.path.basename(citation.path) if citation.path else None)]
+    return " · ".join(p for p in parts if p)
 
 
 def timeline_text(answer: Answer) -> str:

@@ -11,7 +11,10 @@ from index.brief import BriefWeights, Sentence, candidate_sentences, choose_brie
 from index.chunk import is_heading, split_sentences
 from index.records import Answer, BriefSentence, Citation, Hit, Passage
 
-__all__ = ["build_answer", "answer_to_json", "BRIEF_PASSAGES"]
+__all__ = ["build_answer", "answer_to_json", "BRIEF_PASSAGES", "CLOSEST_HEADING"]
+
+# Above a refused question's nearest briefs (Answer.closest), in every rendering.
+CLOSEST_HEADING = "Closest briefs (none answers it as asked)"
 
 # The brief is drawn from the first three passages: the ones a reader sees without asking for more.
 BRIEF_PASSAGES = 3
@@ -63,4 +66,5 @@ def answer_to_json(answer: Answer, request_id: object = None) -> dict[str, objec
              "shown": i in answer.timeline.shown}
             for i, e in enumerate(answer.timeline.entries)
         ] if answer.timeline else [],
+        "closest": [c.to_json() for c in answer.closest],
     }

@@ -135,6 +135,8 @@ class Answer:
     # (the bot's Timeline button), set on any answer.
     timeline: Timeline | None = None
     story: str | None = None
+    # When nothing answers: the briefs nearest the question, offered by title (not cited, not quoted).
+    closest: tuple[Citation, ...] = ()
 
     @property
     def no_answer(self) -> bool:

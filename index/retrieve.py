@@ -94,6 +94,10 @@ class RetrievalSettings:
     passages_per_brief: int = 3
     modes: tuple[str, ...] = ("dense", "lexical")
     gate: Gate = Gate()
+    # A refused question is shown the briefs nearest it from this cosine, as titles and not as an answer:
+    # the refused paraphrases' own briefs came first at 0.37-0.42; half the off-corpus questions' nearest
+    # passages are below 0.26 (docs/quality.md, "Paraphrases").
+    closest_floor: float = 0.30
 
 
 
@@ -168,6 +172,30 @@ class Retriever:
         hits = self._score(self._describe(query), ids, vectors @ vector, lexical, today or date.today(), latest)
         row_of = {chunk_id: row for row, chunk_id in enumerate(ids.tolist())}
         return self._diverse(hits, vectors[[row_of[h.chunk_id] for h in hits]], offset + k)[offset:]
+
+    def closest(self, query: str, n: int = 3, where: SearchFilter | None = None) -> list[Hit]:
+        """The best passage of each of the `n` briefs nearest a question the gate refused, ungated, by the
+        same relevance the ranking uses; none below `closest_floor` in meaning."""
+        s = self.settings
+        allowed = self.snapshot.chunk_ids(*where.sql()) if where and where.active else None
+        if allowed is not None and not len(allowed):
+            return []
+        vector = self.embedder.embed([query])[0]
+        ids, vectors, lexical = self._candidates(query, vector, allowed, s.candidates)
+        dense = vectors @ vector
+        relevance = dense * ("dense" in s.modes) + s.lexical_weight * lexical
+        # A brief's passages crowd the top, but not tenfold: n briefs are among the first 10 n passages.
+        near = [i for i in np.argsort(-relevance, kind="stable") if dense[i] >= s.closest_floor][: 10 * n]
+        rows = self.snapshot.chunks([int(ids[i]) for i in near])
+        hits: dict[str, Hit] = {}
+        for i in near:
+            chunk, citation = rows[int(ids[i])]
+            if citation.article_id not in hits:
+                hits[citation.article_id] = Hit(int(ids[i]), chunk, citation, float(relevance[i]), float(dense[i]),
+                                                float(lexical[i]))
+                if len(hits) == n:
+                    break
+        return list(hits.values())
 
     def _candidates(self, query: str, vector: np.ndarray, allowed: np.ndarray | None,
                     n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

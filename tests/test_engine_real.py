@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from index.answer import answer_to_json
 from index.conversation import Conversation
 from index.embed import Embedder
 from index.engine import Engine
@@ -155,6 +156,20 @@ def test_an_off_corpus_paraphrase_is_still_refused(real_engine: Engine) -> None:
         assert answer.no_answer, question
 
 
+def test_a_refused_question_is_offered_the_brief_it_may_mean_by_title(real_engine: Engine) -> None:
+    """"The congressman" and "the minerals quarrel" are too far in words and meaning to answer from, so the
+    question is refused; the brief that holds Adam Smith's "I don't think we resolved the rare earth question"
+    is offered first by title. Everyday questions are offered nothing."""
+    for question, first in (("Did the congressman think the minerals quarrel was settled?", MEETINGS),
+                            ("Why have the promised shipments not moved since the Swiss deal?", GENEVA)):
+        answer, _ = real_engine.ask(question)
+        assert answer.no_answer and answer.closest and answer.closest[0].title == first, question
+        assert answer_to_json(answer)["closest"][0]["title"] == first  # type: ignore[index]
+    for question in ["recipe for lasagna", "weather in Paris tomorrow", "who won the football world cup"]:
+        answer, _ = real_engine.ask(question)
+        assert answer.no_answer and not answer.closest, question
+
+
 def test_as_of_hides_later_briefs_and_reads_time_words_against_that_day(real_engine: Engine) -> None:
     before, _ = real_engine.ask("House delegation Beijing rare earth", as_of=date(2025, 9, 1))
     assert MEETINGS not in [p.hit.citation.title for p in before.passages]  # published 2025-09-23
@@ -194,7 +209,6 @@ def test_an_old_brief_that_answers_beats_a_fresh_one_that_does_not(real_index_di
 
 def test_cli_prints_the_brief_first_and_json_carries_it(real_engine: Engine) -> None:
     from bot.cli import render_text
-    from index.answer import answer_to_json
 
     answer, _ = real_engine.ask("What happened with Geneva?")
     text = render_text(answer)
@@ -203,6 +217,10 @@ def test_cli_prints_the_brief_first_and_json_carries_it(real_engine: Engine) -> 
     shape = answer_to_json(answer)
     assert shape["brief"] == [{"text": s.text, "rank": s.rank} for s in answer.brief]
     assert all(1 <= s["rank"] <= 3 for s in shape["brief"])  # type: ignore[index, union-attr]
+    refused, _ = real_engine.ask("Did the congressman think the minerals quarrel was settled?")
+    lines = render_text(refused).splitlines()
+    assert lines[0].startswith("Nothing in the briefs answers this") and lines[2] == "Closest briefs (none answers it as asked):"
+    assert lines[3].startswith(f"- {MEETINGS} · Rare Earth Exchanges · 2025-09-23 · ")
 
 
 def test_every_labelled_sample_question_finds_its_key_phrase_in_the_brief(real_engine: Engine) -> None:

@@ -135,6 +135,15 @@ def test_answer_shows_resolved_query_for_follow_ups_and_honest_notice() -> None:
     assert valid(render_answer(nothing)) == ["Nothing in the briefs answers this <closely>."]
 
 
+def test_a_refusal_offers_the_closest_briefs_by_title_not_as_a_citation() -> None:
+    near = (citation(), citation(title="Puerto Rico governor <resigns>", url=None, published=None))
+    refused = Answer("x", "x", notice="Nothing in the briefs answers this closely enough.", closest=near)
+    [shown] = valid(render_answer(refused))
+    assert shown.startswith("Nothing in the briefs answers this closely enough.\n\nClosest briefs (none answers it as asked)\n")
+    assert "• Rare earths & <b>tariffs</b> — Rare Earth Exchanges <RE>, 2025-09-23" in shown
+    assert "• Puerto Rico governor <resigns> — Rare Earth Exchanges <RE>" in shown and "[1]" not in shown
+
+
 def test_highlight_missing_from_text_is_not_bolded() -> None:
     answer = Answer("q", "q", (passage("Plain <text>.", "not there"),), citations=(citation(),))
     message = render_answer(answer)[0]

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 # Shared with alerts/ and sources/ (bot/messages.py); re-exported here, where the answers use them.
 from bot.messages import MAX_MESSAGE, esc, short_title, to_plain, utf16_len
+from index.answer import CLOSEST_HEADING
 from index.engine import CorpusStats
 from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passage, Timeline
 
@@ -182,9 +183,9 @@ def citation_line(number: int, citation: Citation, *, full: bool = False) -> str
     return line
 
 
-def _short_citation(number: int, citation: Citation) -> str:
+def _short_citation(marker: str, citation: Citation) -> str:
     """“[1] Short title… — Publisher, 2025-09-23”: the answer's compact line (the Sources button has it all)."""
-    line = f"[{number}] {link(short_title(citation.title), citation.url)}"
+    line = f"{marker} {link(short_title(citation.title), citation.url)}"
     details = _details(citation)
     return f"{line} — {details}" if details else line
 
@@ -265,14 +266,18 @@ def render_answer(answer: Answer) -> list[str]:
     if answer.no_answer:
         if answer.timeline:  # "and before that?": the earlier briefs of the story, no passage to quote
             return render_timeline(answer)
-        return [esc(answer.notice or "Nothing in the briefs answers this closely enough.")]
+        refusal = esc(answer.notice or "Nothing in the briefs answers this closely enough.")
+        if not answer.closest:
+            return [refusal]
+        closest = "\n".join(_short_citation("•", c) for c in answer.closest)
+        return [f"{refusal}\n\n<b>{CLOSEST_HEADING}</b>\n{closest}"]
     cited = answer.citation_numbers()
     passages = [f"{p.rank}. {_passage_html(p)} [{cited[p.rank]}]" for p in answer.passages]
     if not answer.brief:
         sources = "\n".join(citation_line(i, c) for i, c in enumerate(answer.citations, 1))
         return _messages([*_header(answer), *passages, f"<b>Sources</b>\n{sources}"])
     quotes = [f"{QUOTE}{passage}</blockquote>" for passage in passages]
-    sources = "\n".join(_short_citation(i, c) for i, c in enumerate(answer.citations, 1))
+    sources = "\n".join(_short_citation(f"[{i}]", c) for i, c in enumerate(answer.citations, 1))
     rest = [*quotes, f"<b>Sources</b>\n{sources}"]
     header = _header(answer)
     budget = VISIBLE_WORDS - sum(_visible_words(block) for block in [*header, *rest])
@@ -309,7 +314,7 @@ def render_timeline(answer: Answer) -> list[str]:
     if answer.timeline is None:
         return [esc(answer.notice or "The briefs hold fewer than two dated briefs on this.")]
     visible = {e.citation.article_id for e in answer.timeline.visible}
-    sources = "\n".join(_short_citation(i, c) for i, c in enumerate(answer.citations, 1) if c.article_id in visible)
+    sources = "\n".join(_short_citation(f"[{i}]", c) for i, c in enumerate(answer.citations, 1) if c.article_id in visible)
     return _messages([timeline_html(answer.timeline, answer.citations), f"<b>Sources</b>\n{sources}"])
 
 
