@@ -222,7 +222,7 @@ def render_text(answer: Answer) -> str:
     if answer.no_answer:
         if answer.timeline:
             return timeline_text(answer)
-        closest = [f"- {_source_line(c)}" for c in answer.closest]
+        closest = [f"[{i}] {_source_line(h.citation)}" for i, h in enumerate(answer.closest, 1)]
         return "\n".join([answer.notice or "No answer.", *(["", CLOSEST_HEADING + ":", *closest] if closest else [])])
     cited = answer.citation_numbers()
     lines = [answer.notice] if answer.notice else []

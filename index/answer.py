@@ -66,5 +66,5 @@ def answer_to_json(answer: Answer, request_id: object = None) -> dict[str, objec
              "shown": i in answer.timeline.shown}
             for i, e in enumerate(answer.timeline.entries)
         ] if answer.timeline else [],
-        "closest": [c.to_json() for c in answer.closest],
+        "closest": [{"chunk_id": h.chunk_id, "citation": h.citation.to_json()} for h in answer.closest],
     }

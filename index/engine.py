@@ -180,7 +180,7 @@ class Engine:
             # Refused, yet the reader may have meant a brief worded otherwise ("the island territory" for
             # Puerto Rico): the nearest briefs are offered by title, never quoted as the answer.
             closest = self.retriever.closest(resolution.query, k, exists)  # time words too ("since the Swiss deal")
-            answer = replace(answer, closest=tuple(hit.citation for hit in closest))
+            answer = replace(answer, closest=tuple(closest))
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))

@@ -135,8 +135,9 @@ class Answer:
     # (the bot's Timeline button), set on any answer.
     timeline: Timeline | None = None
     story: str | None = None
-    # When nothing answers: the briefs nearest the question, offered by title (not cited, not quoted).
-    closest: tuple[Citation, ...] = ()
+    # When nothing answers: the nearest passage of each brief nearest the question, offered by its brief's
+    # title (not cited, not quoted; the bot's buttons open them).
+    closest: tuple[Hit, ...] = ()
 
     @property
     def no_answer(self) -> bool:

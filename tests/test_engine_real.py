@@ -163,8 +163,8 @@ def test_a_refused_question_is_offered_the_brief_it_may_mean_by_title(real_engin
     for question, first in (("Did the congressman think the minerals quarrel was settled?", MEETINGS),
                             ("Why have the promised shipments not moved since the Swiss deal?", GENEVA)):
         answer, _ = real_engine.ask(question)
-        assert answer.no_answer and answer.closest and answer.closest[0].title == first, question
-        assert answer_to_json(answer)["closest"][0]["title"] == first  # type: ignore[index]
+        assert answer.no_answer and answer.closest and answer.closest[0].citation.title == first, question
+        assert answer_to_json(answer)["closest"][0]["citation"]["title"] == first  # type: ignore[index]
     for question in ["recipe for lasagna", "weather in Paris tomorrow", "who won the football world cup"]:
         answer, _ = real_engine.ask(question)
         assert answer.no_answer and not answer.closest, question
@@ -220,7 +220,7 @@ def test_cli_prints_the_brief_first_and_json_carries_it(real_engine: Engine) -> 
     refused, _ = real_engine.ask("Did the congressman think the minerals quarrel was settled?")
     lines = render_text(refused).splitlines()
     assert lines[0].startswith("Nothing in the briefs answers this") and lines[2] == "Closest briefs (none answers it as asked):"
-    assert lines[3].startswith(f"- {MEETINGS} · Rare Earth Exchanges · 2025-09-23 · ")
+    assert lines[3].startswith(f"[1] {MEETINGS} · Rare Earth Exchanges · 2025-09-23 · ")
 
 
 def test_every_labelled_sample_question_finds_its_key_phrase_in_the_brief(real_engine: Engine) -> None:

@@ -136,12 +136,13 @@ def test_answer_shows_resolved_query_for_follow_ups_and_honest_notice() -> None:
 
 
 def test_a_refusal_offers_the_closest_briefs_by_title_not_as_a_citation() -> None:
-    near = (citation(), citation(title="Puerto Rico governor <resigns>", url=None, published=None))
+    near = (passage("a", "a").hit, passage("b", "b", cite=citation(title="Puerto Rico governor <resigns>", url=None,
+                                                                  published=None)).hit)
     refused = Answer("x", "x", notice="Nothing in the briefs answers this closely enough.", closest=near)
     [shown] = valid(render_answer(refused))
     assert shown.startswith("Nothing in the briefs answers this closely enough.\n\nClosest briefs (none answers it as asked)\n")
-    assert "• Rare earths & <b>tariffs</b> — Rare Earth Exchanges <RE>, 2025-09-23" in shown
-    assert "• Puerto Rico governor <resigns> — Rare Earth Exchanges <RE>" in shown and "[1]" not in shown
+    assert "[1] Rare earths & <b>tariffs</b> — Rare Earth Exchanges <RE>, 2025-09-23" in shown
+    assert "[2] Puerto Rico governor <resigns> — Rare Earth Exchanges <RE>" in shown
 
 
 def test_highlight_missing_from_text_is_not_bolded() -> None:

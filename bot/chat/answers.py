@@ -41,11 +41,17 @@ class StoredAnswer:
     offset: int
     has_more: bool
     story: str | None = None  # a subject with ≥ 2 dated briefs: the Timeline button
+    # Nothing answered: `citations` are the closest briefs the refusal offers, each with a button to open it.
+    refused: bool = False
 
 
     @classmethod
     def of(cls, answer_id: str, chat_id: int, answer: Answer, turn: Turn) -> StoredAnswer:
         """Capture an engine answer and its turn."""
+        if answer.no_answer:
+            return cls(answer_id, chat_id, answer.query, answer.resolved_query, turn,
+                       tuple(h.citation for h in answer.closest), tuple(h.chunk_id for h in answer.closest),
+                       answer.offset, has_more=False, refused=True)
         first: dict[str, int] = {}
         for passage in answer.passages:
             first.setdefault(passage.hit.citation.article_id, passage.hit.chunk_id)
@@ -65,7 +71,7 @@ class StoredAnswer:
     def to_json(self) -> dict[str, object]:
         return {"question": self.question, "resolved_query": self.resolved_query, "turn": asdict(self.turn),
                 "citations": [c.to_json() for c in self.citations], "chunk_ids": list(self.chunk_ids),
-                "offset": self.offset, "has_more": self.has_more, "story": self.story}
+                "offset": self.offset, "has_more": self.has_more, "story": self.story, "refused": self.refused}
 
     @classmethod
     def from_json(cls, answer_id: str, chat_id: int, data: dict[str, Any]) -> StoredAnswer:
@@ -73,7 +79,7 @@ class StoredAnswer:
         return cls(answer_id, chat_id, str(data["question"]), str(data["resolved_query"]),
                    Conversation.from_json([data["turn"]]).turns[0],
                    citations, tuple(int(i) for i in data["chunk_ids"]),
-                   int(data["offset"]), bool(data["has_more"]), data.get("story"))
+                   int(data["offset"]), bool(data["has_more"]), data.get("story"), bool(data.get("refused", False)))
 
 
 def _citation(raw: dict[str, str | None]) -> Citation:

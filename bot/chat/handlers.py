@@ -87,7 +87,7 @@ class Services:
         if turn.resolved_query:
             conversation.add(turn)
             self.conversations.save(key, conversation)
-        if answer.no_answer:
+        if answer.no_answer and not answer.closest:
             return answer, None
         stored = StoredAnswer.of(AnswerStore.new_id(), chat_id, answer, turn)
         self.answers.put(stored)
@@ -146,12 +146,13 @@ def _quote(message: Message) -> int | None:
 
 
 def keyboard(stored: StoredAnswer) -> InlineKeyboardMarkup:
-    """More / Sources, then one button per cited brief; callback_data stays far below 64 bytes."""
+    """More / Sources, then one button per cited brief (a refusal: per closest brief only); callback_data
+    stays far below 64 bytes."""
     first = [InlineKeyboardButton("More", callback_data=f"more:{stored.id}")] if stored.has_more else []
     first.append(InlineKeyboardButton("Sources", callback_data=f"src:{stored.id}"))
     if stored.story:
         first.append(InlineKeyboardButton("Timeline", callback_data=f"tl:{stored.id}"))
-    rows = [first]
+    rows = [] if stored.refused else [first]
     for number, citation in enumerate(stored.citations[:8], 1):
         rows.append([InlineKeyboardButton(f"[{number}] {short_title(citation.title, 36)}",
                                           callback_data=f"ctx:{stored.id}:{number}")])

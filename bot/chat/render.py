@@ -269,7 +269,7 @@ def render_answer(answer: Answer) -> list[str]:
         refusal = esc(answer.notice or "Nothing in the briefs answers this closely enough.")
         if not answer.closest:
             return [refusal]
-        closest = "\n".join(_short_citation("•", c) for c in answer.closest)
+        closest = "\n".join(_short_citation(f"[{i}]", h.citation) for i, h in enumerate(answer.closest, 1))
         return [f"{refusal}\n\n<b>{CLOSEST_HEADING}</b>\n{closest}"]
     cited = answer.citation_numbers()
     passages = [f"{p.rank}. {_passage_html(p)} [{cited[p.rank]}]" for p in answer.passages]
