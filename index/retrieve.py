@@ -164,7 +164,7 @@ class Retriever:
         `latest` ("latest on terbium", "any news …"): newer briefs weigh more, and freshness is counted
         from the newest relevant brief, so "latest" still orders briefs that are all months old.
         """
-        allowed = self.snapshot.chunk_ids(*where.sql()) if where and where.active else None
+        allowed = self._allowed(where)
         if allowed is not None and not len(allowed):
             return []
         vector = self.embedder.embed([query])[0]
@@ -177,13 +177,13 @@ class Retriever:
         """The best passage of each of the `n` briefs nearest a question the gate refused, ungated, by the
         same relevance the ranking uses; none below `closest_floor` in meaning."""
         s = self.settings
-        allowed = self.snapshot.chunk_ids(*where.sql()) if where and where.active else None
+        allowed = self._allowed(where)
         if allowed is not None and not len(allowed):
             return []
         vector = self.embedder.embed([query])[0]
         ids, vectors, lexical = self._candidates(query, vector, allowed, s.candidates)
         dense = vectors @ vector
-        relevance = dense * ("dense" in s.modes) + s.lexical_weight * lexical
+        relevance = self._relevance(dense, lexical)
         # A brief's passages crowd the top, but not tenfold: n briefs are among the first 10 n passages.
         near = [i for i in np.argsort(-relevance, kind="stable") if dense[i] >= s.closest_floor][: 10 * n]
         rows = self.snapshot.chunks([int(ids[i]) for i in near])
@@ -196,6 +196,14 @@ class Retriever:
                 if len(hits) == n:
                     break
         return list(hits.values())
+
+    def _allowed(self, where: SearchFilter | None) -> np.ndarray | None:
+        """The chunk ids a filter admits (None: all)."""
+        return self.snapshot.chunk_ids(*where.sql()) if where and where.active else None
+
+    def _relevance(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """Passage relevance before the priors: cosine + lexical_weight × the BM25 share (RetrievalSettings)."""
+        return dense * ("dense" in self.settings.modes) + self.settings.lexical_weight * lexical
 
     def _candidates(self, query: str, vector: np.ndarray, allowed: np.ndarray | None,
                     n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -231,11 +239,10 @@ class Retriever:
         # Each rare name must be named, in any of its forms ("Hungary" by "Hungarian", "Dutch" by "Netherlands").
         named = [lexicon.naming(name, ids) for name in query.rare_names]
         admitted: list[bool] = []
-        relevance: list[float] = []
-        for row, (similarity, lexical_share) in enumerate(zip(dense.tolist(), lexical.tolist())):
+        for row, similarity in enumerate(dense.tolist()):
             missing_name = not all(holds[row] for holds in named)
             admitted.append(s.gate.admits(similarity, float(coverage[row]), missing_name, len(query.weights)))
-            relevance.append(similarity * ("dense" in s.modes) + s.lexical_weight * lexical_share)
+        relevance: list[float] = self._relevance(dense, lexical).tolist()
         if not any(admitted):
             return []
         # Once one passage answers, passages nearly as relevant may follow it though the gate alone
