@@ -226,7 +226,7 @@ def render_text(answer: Answer) -> str:
         return "\n".join([answer.notice or "No answer.", *(["", CLOSEST_HEADING + ":", *closest] if closest else [])])
     cited = answer.citation_numbers()
     lines = [answer.notice] if answer.notice else []
-    if answer.resolved_query != answer.query:
+    if answer.rewritten:
         lines.append(f"(searching for: {answer.resolved_query})")
     if answer.brief:
         lines.append(" ".join(f"{s.text} [{cited[s.rank]}]" for s in answer.brief) + "\n")

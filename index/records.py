@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -142,6 +143,13 @@ class Answer:
     @property
     def no_answer(self) -> bool:
         return not self.passages
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether the search added words to the question (a follow-up read in context: "Searching for: …"),
+        not merely dropped its time words ("What's the latest?" is searched as "What's the")."""
+        asked = set(re.findall(r"\w+", self.query.lower()))
+        return not set(re.findall(r"\w+", self.resolved_query.lower())) <= asked
 
     def citation_numbers(self) -> dict[int, int]:
         """Passage rank → the number [n] of the brief it cites (citations are numbered from 1)."""

@@ -1,4 +1,4 @@
-"""Time words in questions: "latest", "this week", "since May 2025", "since Geneva"."""
+"""Time words in questions: "latest", "what's new?", "this week", "since May 2025", "since Geneva"."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|news)\b", re.I)
+# "What's new?", "anything new on terbium?": "new" asks for the newest briefs only after these words ("new
+# export rules", "New York" are subjects).
+_NEW = re.compile(r"\b(?:what(?:'s|’s|s| is)|anything|something)\s+(new)\b", re.I)
 _UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 
@@ -72,6 +75,8 @@ def parse_time(question: str, today: date) -> TimeIntent:
     intent = _window(question, today)
     if _LATEST.search(intent.query):
         return replace(intent, query=_clean(_LATEST.sub(" ", intent.query)), wants_latest=True)
+    if new := _NEW.search(intent.query):
+        return replace(intent, query=_clean(intent.query[: new.start(1)] + intent.query[new.end(1):]), wants_latest=True)
     return intent
 
 
@@ -100,4 +105,5 @@ def _window(question: str, today: date) -> TimeIntent:
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip(" ,")
+    """Spacing mended where a time phrase came out ("What's the latest?" → "What's the?")."""
+    return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")

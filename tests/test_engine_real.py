@@ -104,6 +104,18 @@ def test_and_x_is_about_x_and_this_week_is_no_reference(real_engine: Engine) -> 
     assert fresh.passages  # the newest briefs, under "Nothing from this week"
 
 
+def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
+    """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
+    What's the ?)" in the terminal and the bot."""
+    from bot.cli import render_text
+
+    for question in ("What's new?", "what is new?", "What's the latest?", "any news?"):
+        answer, _ = real_engine.ask(question)
+        newest = real_engine.latest(1)[0]
+        assert answer.passages and answer.passages[0].hit.citation.article_id == newest.id, question
+        assert not answer.rewritten and "searching for" not in render_text(answer), question
+
+
 def test_the_sample_follow_ups_are_answered_from_their_briefs(real_engine: Engine, tmp_path: Path) -> None:
     """tests/data/followup_questions.jsonl on the sample briefs, each conversation asked as the bot asks it
     (`briefbot eval` reads "history"); before the fixes of 2026-12-06 "and TikTok?" was refused (R@1 0.75)."""

@@ -131,6 +131,8 @@ def test_answer_bolds_key_sentence_and_numbers_citations() -> None:
 def test_answer_shows_resolved_query_for_follow_ups_and_honest_notice() -> None:
     answer = Answer("and terbium?", "What happened with <terbium>?", (passage("Text.", "Text."),), citations=(citation(),))
     assert valid(render_answer(answer))[0].startswith("Searching for: What happened with <terbium>?")
+    latest = Answer("What's the latest?", "What's the", (passage("Text.", "Text."),), citations=(citation(),))
+    assert "Searching for" not in valid(render_answer(latest))[0]  # time words dropped: no rewrite to show
     nothing = Answer("x", "x", notice="Nothing in the briefs answers this <closely>.")
     assert valid(render_answer(nothing)) == ["Nothing in the briefs answers this <closely>."]
 

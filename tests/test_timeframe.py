@@ -50,6 +50,16 @@ def test_latest_asks_for_recency_not_a_window() -> None:
     assert intent.wants_latest and intent.query == "on terbium" and intent.published_from is None
 
 
+def test_whats_new_asks_for_the_newest_briefs_but_new_as_a_subject_stays() -> None:
+    for question, rest in (("What's new?", "What's?"), ("what is new on terbium?", "what is on terbium?"),
+                           ("Anything new from Lynas this week?", "Anything from Lynas?")):
+        intent = parse_time(question, TODAY)
+        assert intent.wants_latest and intent.query == rest, question
+    for question in ("What happened in New York?", "What are the new export rules?", "Is the new mine open?"):
+        intent = parse_time(question, TODAY)
+        assert not intent.wants_latest and intent.query == question, question
+
+
 def test_past_n_days() -> None:
     assert parse_time("terbium in the past 10 days", TODAY).published_from == date(2026, 11, 12)
 

@@ -228,7 +228,7 @@ def _visible_words(block: str) -> int:
 def _header(answer: Answer) -> list[str]:
     """“Searching for: …” when a follow-up was rewritten, and the engine's notice."""
     blocks = []
-    if answer.resolved_query and not _normal(answer.query).startswith(_normal(answer.resolved_query)):
+    if answer.rewritten:
         shown = answer.resolved_query
         if len(shown) > _RESOLVED_SHOWN:
             shown = shown[: _RESOLVED_SHOWN - 1] + "…"
