@@ -32,6 +32,12 @@ __all__ = ["Engine", "CorpusStats", "MAX_QUESTION_CHARS"]
 
 MAX_QUESTION_CHARS = 1000
 _TAG = re.compile(r"<[^>]{0,200}>")
+_HELLO = r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?"
+# "hi", "ok", "thanks" on their own are no questions (searched, they were refused as off-topic); "Hi, what
+# happened with Geneva?" is the question after the greeting.
+_NO_QUESTION = re.compile(rf"^\W*(?:{_HELLO}|ok(?:ay)?|great|cool|got it|nice)\W*$", re.I)
+_THANKS = re.compile(r"^\W*(?:(?:many )?thanks?(?: you)?(?: (?:so much|a lot))?|thx|ty|cheers)\W*$", re.I)
+_GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,10 @@ class Engine:
         "today", "this week", "latest" are read against it. Without it, today is today.
         """
         text = _tidy(question)
-        if not text:
+        if not text or _NO_QUESTION.match(text):
             return Answer(question, "", notice="Ask a question about the briefs, e.g. “What happened with Geneva?”"), Turn(question, "")
+        if _THANKS.match(text):
+            return Answer(question, "", notice="You're welcome. Ask me anything else about the briefs."), Turn(question, "")
         today = as_of or self.today()
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
@@ -295,9 +303,10 @@ class Engine:
 
 
 def _tidy(question: str) -> str:
-    """Strip markup and excess whitespace; a 10,000-character paste is cut to what matters."""
-    text = _TAG.sub(" ", question)
-    return re.sub(r"\s+", " ", text).strip()[:MAX_QUESTION_CHARS]
+    """Strip markup, a greeting before the question and excess whitespace; a 10,000-character paste is cut
+    to what matters."""
+    text = re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip()
+    return _GREETING.sub("", text)[:MAX_QUESTION_CHARS]
 
 
 def _day(value: str | date | None) -> date | None:

@@ -35,10 +35,11 @@ _STOPWORDS = frozenset(
     "just me more most my myself nor now only other our ours out over own same she should so some than them "
     "themselves those through too under until up very we were what when where which while who whom why would "
     "you your yours might may must shall will".split())
-# Words that frame a question rather than name its subject; a passage need not contain them.
+# Words that frame a question rather than name its subject; a passage need not contain them. The words
+# about the briefs themselves ("summarize the latest brief", "any new stories?") name no subject either.
 _QUESTION_TERMS = frozenset(_STEMMER.stemWords(
     "say said says tell told happen happened think mean explain know latest news new update going did does "
-    "much many".split()))
+    "much many brief briefs summary summarize summarise recap headline headlines article articles story stories".split()))
 
 
 # Capitalised words that open or frame a question rather than name someone or something.

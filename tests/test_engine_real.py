@@ -104,12 +104,26 @@ def test_and_x_is_about_x_and_this_week_is_no_reference(real_engine: Engine) -> 
     assert fresh.passages  # the newest briefs, under "Nothing from this week"
 
 
+def test_greetings_and_thanks_are_no_questions_and_a_greeting_before_one_is_dropped(real_engine: Engine) -> None:
+    """"hi" and "thanks" were searched and refused as off-topic; "Hi, what happened with Geneva?" was refused."""
+    for said, reply in (("hi", "Ask a question about the briefs"), ("Hello there!", "Ask a question about the briefs"),
+                        ("ok", "Ask a question about the briefs"), ("Thanks!", "You're welcome"),
+                        ("thank you so much", "You're welcome")):
+        answer, turn = real_engine.ask(said)
+        assert answer.no_answer and answer.notice and answer.notice.startswith(reply) and not turn.resolved_query, said
+    greeted, _ = real_engine.ask("Hi, what happened with Geneva?")
+    plain, _ = real_engine.ask("What happened with Geneva?")
+    assert greeted.passages and [p.hit.chunk_id for p in greeted.passages] == [p.hit.chunk_id for p in plain.passages]
+    assert not greeted.rewritten
+
+
 def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
     """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
     What's the ?)" in the terminal and the bot."""
     from bot.cli import render_text
 
-    for question in ("What's new?", "what is new?", "What's the latest?", "any news?"):
+    for question in ("What's new?", "what is new?", "What's the latest?", "any news?", "any new stories?",
+                     "Summarize the latest brief"):
         answer, _ = real_engine.ask(question)
         newest = real_engine.latest(1)[0]
         assert answer.passages and answer.passages[0].hit.citation.article_id == newest.id, question
