@@ -38,6 +38,10 @@ _HELLO = r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?"
 _NO_QUESTION = re.compile(rf"^\W*(?:{_HELLO}|ok(?:ay)?|great|cool|got it|nice)\W*$", re.I)
 _THANKS = re.compile(r"^\W*(?:(?:many )?thanks?(?: you)?(?: (?:so much|a lot))?|thx|ty|cheers)\W*$", re.I)
 _GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
+# "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
+# opened on a quoted word in another passage.
+_ABOUT_THE_BRIEFS = re.compile(r"^what (?:do|does|did|have|has) (?:the |your )?(?:briefs?|articles?|reports?|news|stories|sources) "
+                               r"(?:say|said|tell|told|report|reported|write|wrote|have|had|cover|covered) (?:about|on|regarding) ", re.I)
 
 
 @dataclass(frozen=True)
@@ -303,10 +307,10 @@ class Engine:
 
 
 def _tidy(question: str) -> str:
-    """Strip markup, a greeting before the question and excess whitespace; a 10,000-character paste is cut
-    to what matters."""
-    text = re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip()
-    return _GREETING.sub("", text)[:MAX_QUESTION_CHARS]
+    """Strip markup, a greeting before the question, "what do the briefs say" and excess whitespace; a
+    10,000-character paste is cut to what matters."""
+    text = _GREETING.sub("", re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip())
+    return _ABOUT_THE_BRIEFS.sub("What about ", text)[:MAX_QUESTION_CHARS]
 
 
 def _day(value: str | date | None) -> date | None:

@@ -39,14 +39,15 @@ _STOPWORDS = frozenset(
 # about the briefs themselves ("summarize the latest brief", "any new stories?") name no subject either.
 _QUESTION_TERMS = frozenset(_STEMMER.stemWords(
     "say said says tell told happen happened think mean explain know latest news new update going did does "
-    "much many brief briefs summary summarize summarise recap headline headlines article articles story stories".split()))
+    "much many brief briefs summary summarize summarise recap headline headlines article articles story stories "
+    "anything something".split()))
 
 
 # Capitalised words that open or frame a question rather than name someone or something.
 _NOT_NAMES = frozenset(
     "what which who whom whose when where why how is are was were do does did can could should would will has "
     "have had the a an in on of and or to for tell show give any i my me it its this that these those there if "
-    "latest news".split())
+    "latest news anything something".split())
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 
@@ -124,8 +125,9 @@ class LexicalIndex:
         (lexical / _PARAMS).write_text(json.dumps(params, indent=4), encoding="utf-8")
 
     def known_terms(self, text: str) -> list[str]:
-        """The query's terms that occur in the corpus."""
-        return [t for t in tokenize(text) if t in self._vocab]
+        """The query's terms that occur in the corpus, but for the words that frame it: "what do the briefs
+        say about Lynas?" scores Lynas, not every passage that says something."""
+        return [t for t in tokenize(text) if t in self._vocab and t not in _QUESTION_TERMS]
 
     def has_subject(self, text: str) -> bool:
         """True when the text names a subject, known to the corpus or not: "what's new?" has none and

@@ -117,6 +117,17 @@ def test_greetings_and_thanks_are_no_questions_and_a_greeting_before_one_is_drop
     assert not greeted.rewritten
 
 
+def test_asking_what_the_briefs_say_about_a_company_quotes_the_passage_naming_it(real_engine: Engine) -> None:
+    """Lynas is named once, in passing ("MP Materials in the U.S., Lynas in Australia"). "Anything about Lynas?"
+    was refused ("Anything" counted as a rare name) and "What do the briefs say about Lynas?" opened on a Geneva
+    quote (its words "briefs" and "say" scored every passage that says something)."""
+    for question in ("Lynas?", "Anything about Lynas?", "What do the briefs say about Lynas?",
+                     "Is there anything about Lynas in the briefs?", "what have the articles said about MP Materials?"):
+        answer, _ = real_engine.ask(question)
+        assert answer.brief and "Lynas in Australia" in answer.brief[0].text, question
+        assert not answer.rewritten, question
+
+
 def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
     """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
     What's the ?)" in the terminal and the bot."""
