@@ -35,10 +35,12 @@ DEMO_BRIEF = ARTICLES / "004_example_geneva_talks_resume.txt"
 
 
 def _real_samples() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"briefbot-samples-{os.getpid()}"
-    folder.mkdir(exist_ok=True)
+    # A fresh folder per session, removed at exit: one named by the process id was left behind, and a later
+    # session that drew the same id found its links dangling and failed to start.
+    folder = Path(tempfile.mkdtemp(prefix="briefbot-samples-"))
+    atexit.register(shutil.rmtree, folder, True)
     for path in ARTICLES.glob("*.txt"):
-        if path != DEMO_BRIEF and not (folder / path.name).exists():
+        if path != DEMO_BRIEF:
             (folder / path.name).symlink_to(path)
     return folder
 
