@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from index.engine import Engine
 
-__all__ = ["EngineConfig", "BotConfig", "ConfigError", "Secret"]
+__all__ = ["EngineConfig", "BotConfig", "ConfigError", "Secret", "read_dotenv"]
 
 _TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 # Telegram's rule for setWebhook's secret_token.

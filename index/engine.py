@@ -168,10 +168,10 @@ class Engine:
         "today", "this week", "latest" are read against it. Without it, today is today.
         """
         text = _tidy(question)
-        if not text or _NO_QUESTION.match(text):
-            return Answer(question, "", notice="Ask a question about the briefs, e.g. “What happened with Geneva?”"), Turn(question, "")
-        if _THANKS.match(text):
-            return Answer(question, "", notice="You're welcome. Ask me anything else about the briefs."), Turn(question, "")
+        if not text or _NO_QUESTION.match(text) or _THANKS.match(text):
+            notice = ("You're welcome. Ask me anything else about the briefs." if text and _THANKS.match(text)
+                      else "Ask a question about the briefs, e.g. “What happened with Geneva?”")
+            return Answer(question, "", notice=notice), Turn(question, "")
         today = as_of or self.today()
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical

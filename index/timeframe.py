@@ -13,8 +13,8 @@ _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|news)\b", re.I)
-# "What's new?", "anything new on terbium?", "any new stories?": "new" asks for the newest briefs only after these words ("new
-# export rules", "New York" are subjects).
+# "What's new?", "anything new on terbium?", "any new stories?": "new" asks for the newest briefs only
+# after these words ("new export rules", "New York" are subjects).
 _NEW = re.compile(r"\b(?:what(?:'s|’s|s| is)|anything|something|any)\s+(new)\b", re.I)
 _UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
