@@ -40,6 +40,10 @@ _THANKS = re.compile(r"^\W*(?:(?:many )?thanks?(?: you)?(?: (?:so much|a lot))?|
 _GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
 # "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
 # opened on a quoted word in another passage.
+# "Explain why the truce failed", "tell me what Greer said": the question is the clause after the request.
+_REQUEST_BEFORE_QUESTION = re.compile(
+    r"^(?:(?:can|could|would|will) you\s+)?(?:please\s+)?(?:explain|describe|tell me|remind me|show me|help me understand|"
+    r"I(?: want|'d like|’d like| would like) to know)\s+(?=(?:why|how|what|who|whom|whose|when|where|which|whether)\b)", re.I)
 _ABOUT_THE_BRIEFS = re.compile(r"^what (?:do|does|did|have|has) (?:the |your )?(?:briefs?|articles?|reports?|news|stories|sources) "
                                r"(?:say|said|tell|told|report|reported|write|wrote|have|had|cover|covered) (?:about|on|regarding) ", re.I)
 
@@ -307,9 +311,10 @@ class Engine:
 
 
 def _tidy(question: str) -> str:
-    """Strip markup, a greeting before the question, "what do the briefs say" and excess whitespace; a
-    10,000-character paste is cut to what matters."""
+    """Strip markup, a greeting or request before the question, "what do the briefs say" and excess whitespace;
+    a 10,000-character paste is cut to what matters."""
     text = _GREETING.sub("", re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip())
+    text = _REQUEST_BEFORE_QUESTION.sub("", text)
     return _ABOUT_THE_BRIEFS.sub("What about ", text)[:MAX_QUESTION_CHARS]
 
 

@@ -47,13 +47,15 @@ _QUESTION_TERMS = frozenset(_STEMMER.stemWords(
 _NOT_NAMES = frozenset(
     "what which who whom whose when where why how is are was were do does did can could should would will has "
     "have had the a an in on of and or to for tell show give any i my me it its this that these those there if "
-    "latest news anything something".split())
+    "latest news anything something summarize summarise explain describe brief recap outline update remind walk help "
+    "please list compare define".split())
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 
 def name_terms(text: str) -> set[str]:
     """Terms of the capitalised words of a question: the names and places a passage must mention."""
-    return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES for t in tokenize(word)}
+    return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES
+            for t in tokenize(word) if t not in _QUESTION_TERMS}
 
 
 def frames_question(term: str) -> bool:

@@ -105,5 +105,7 @@ def _window(question: str, today: date) -> TimeIntent:
 
 
 def _clean(text: str) -> str:
-    """Spacing mended where a time phrase came out ("What's the latest?" → "What's the?")."""
+    """Spacing mended where a time phrase came out ("What's the latest?" → "What's the?"), and the possessive
+    it leaves ("Summarize this week's briefs" → "Summarize briefs")."""
+    text = re.sub(r"(?:^|\s)['’]s\b", " ", text)
     return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")

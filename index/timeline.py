@@ -24,10 +24,11 @@ import numpy as np
 from index.chunk import is_heading, split_sentences
 from index.conversation import Resolution, Turn
 from index.embed import Embedder
-from index.lexical import name_terms, tokenize, weighted_share
+from index.lexical import frames_question, name_terms, tokenize, weighted_share
 from index.records import Answer, Citation, Timeline, TimelineEntry
 from index.retrieve import SearchFilter
 from index.store import CITATION_COLUMNS, Snapshot, citation_from_row
+from index.timeframe import parse_time
 
 __all__ = ["StoryQuestion", "story_question", "StorySettings", "StoryBrief", "Storyteller", "choose_shown",
            "tell", "MAX_SHOWN", "MAX_ENTRY_WORDS"]
@@ -36,16 +37,44 @@ MAX_SHOWN = 8
 MAX_ENTRY_WORDS = 30
 
 _SUBJECT = r"(?P<subject>.+?)"
-_END = r"(?:\s+(?:so far|lately|recently|until now|to date))?\s*[?.!]*\s*$"
+# What a reader adds after the subject of a request: "…to me like I'm five", "…in one line, please".
+_END = (r"(?:\s+(?:so far|lately|recently|until now|to date))?(?:\s+(?:to|for)\s+me)?"
+        r"(?:\s+like\s+I(?:'m|’m|\s+am)\s+(?:five|5|a child|a kid))?"
+        r"(?:\s+in\s+(?:one|a|a few|two|three|\d+)\s+(?:line|sentence|word|paragraph|bullet)s?)?"
+        r"(?:\s*,?\s*(?:please|briefly|quickly))?\s*[?.!]*\s*$")
+_PLEASE = r"(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?"
+# The things a reader asks to be given about a subject: "an update on X", "the rundown on X".
+_DIGEST = (r"(?:quick\s+|short\s+|brief\s+)?(?:summary|recap|rundown|run-down|overview|update|briefing|lowdown|digest|"
+           r"round-?up|tl;?dr|background|status|key points|details|info(?:rmation)?)")
 _STORY_FORMS = [re.compile(rf"^{form}{_END}", re.I) for form in (
     rf"(?:so\s*,?\s*)?what(?:'s|’s| is| has)?\s+(?:been\s+)?happen(?:ed|ing)\s+(?:with|to|over|around|regarding)\s+{_SUBJECT}",
     rf"what(?:'s|’s| is)\s+(?:been\s+)?going on\s+(?:with|in|at|over|around)\s+{_SUBJECT}",
     rf"how\s+(?:did|has|have)\s+{_SUBJECT}\s+(?:unfold(?:ed)?|develop(?:ed)?|play(?:ed)? out|evolve[d]?)",
-    rf"(?:please\s+)?(?:catch|fill)\s+me\s+(?:up\s+on|in\s+on)\s+{_SUBJECT}",
-    rf"(?:please\s+)?(?:bring|get)\s+me\s+up\s+to\s+speed\s+on\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:catch|fill)\s+me\s+(?:up\s+on|in\s+on)\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:bring|get)\s+me\s+up\s+to\s+speed\s+on\s+{_SUBJECT}",
     rf"(?:(?:show|give)\s+me\s+)?(?:a|the)?\s*(?:timeline|chronology|story)\s+(?:of|for|on|about)\s+{_SUBJECT}",
     rf"/?timeline(?:@\w+)?\s*:?\s+{_SUBJECT}",
+    # Requests, which searched as worded were refused: "Summarize the Geneva talks", "Brief me on Lynas".
+    rf"{_PLEASE}(?:summari[sz]e|recap|outline|explain|describe)\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:brief|update|remind)\s+me\s+(?:on|about|of)\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:walk|talk|take)\s+me\s+through\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:show|find|get)\s+me\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:remind|tell)\s+me\s+(?:what|how)\s+(?:happened|went|unfolded)\s+(?:with|to|in|at)\s+{_SUBJECT}",
+    rf"{_PLEASE}(?:give|send|tell)\s+me\s+(?:a|an|the)\s+{_DIGEST}\s+(?:of|on|about|for|regarding|with)\s+{_SUBJECT}",
+    rf"I(?:'d|’d|\s+would)\s+like\s+(?:a|an|the)\s+{_DIGEST}\s+(?:of|on|about|for|with)\s+{_SUBJECT}",
+    rf"(?:any\s+|the\s+)?(?:{_DIGEST}|updates|developments|everything)\s+(?:on|about|of|for|regarding|with)\s+{_SUBJECT}",
+    rf"(?:tl;?dr)\s*(?:[:,-]\s*|\s+(?:on|of|for)\s+)?{_SUBJECT}",
+    rf"where\s+(?:do|does|did)\s+{_SUBJECT}\s+stand(?:\s+now)?",
+    rf"(?:has|did)\s+anything\s+(?:changed|happened)\s+(?:with|to|on|in|at|for)\s+{_SUBJECT}",
+    rf"(?:{_PLEASE}help\s+me\s+understand|I\s+want\s+to\s+know(?:\s+more)?\s+about|"
+    rf"I(?:'d|’d|\s+would)\s+like\s+to\s+know(?:\s+more)?\s+about|what\s+should\s+I\s+know\s+about|"
+    rf"{_PLEASE}tell\s+me\s+(?:everything\s+)?about)\s+{_SUBJECT}",
 )]
+# What "explain that", "summarize the last answer" or "recap more" point at is the conversation, not a story;
+# "explain why the truce failed" asks a question of its own.
+_NOT_SUBJECTS = frozenset(tokenize("more again above previous last answer answers passage passages result results "
+                                   "source sources citation citations link links day week weekend month year"))
+_ASKS_ITSELF = re.compile(r"^(?:why|how|what|who|whom|whose|when|where|which|whether|if)\b", re.I)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
 
@@ -68,9 +97,18 @@ def story_question(text: str) -> StoryQuestion | None:
         match = form.match(text)
         if match:
             subject = _LEADING_ARTICLE.sub("", match.group("subject").strip(" ,;:")).strip()
-            if tokenize(subject):
+            if _names_a_subject(subject):
                 return StoryQuestion(subject)
     return None
+
+
+def _names_a_subject(words: str) -> bool:
+    """False for what a story cannot be about: a question of its own, the conversation, or only time words
+    ("summarize this week's briefs" asks for the newest briefs)."""
+    if _ASKS_ITSELF.match(words):
+        return False
+    untimed = parse_time(words, date.today()).query  # the date only places windows; the words are what count
+    return any(not frames_question(t) and t not in _NOT_SUBJECTS for t in tokenize(untimed))
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,23 @@ def test_asking_what_the_briefs_say_about_a_company_quotes_the_passage_naming_it
         assert not answer.rewritten, question
 
 
+def test_a_request_is_read_as_the_story_or_question_it_asks_for(real_engine: Engine) -> None:
+    """"Summarize the Geneva talks", "Brief me on Lynas": the request's first word counted as a rare name that a
+    passage had to contain, and its other words as the subject; 119 of 235 requests on the demo briefs were refused."""
+    plain, _ = real_engine.ask("What happened with the Geneva talks?")
+    assert plain.passages
+    for request in ("Summarize the Geneva talks", "Can you summarise the Geneva talks in one line, please?",
+                    "Give me the rundown on the Geneva talks", "Explain the Geneva talks to me like I'm five",
+                    "Where do the Geneva talks stand?", "TL;DR: the Geneva talks"):
+        answer, _ = real_engine.ask(request)
+        assert [p.hit.chunk_id for p in answer.passages] == [p.hit.chunk_id for p in plain.passages], request
+    for request in ("Brief me on Lynas", "Update me on Lynas", "Background on Lynas", "Show me Lynas"):
+        answer, _ = real_engine.ask(request)
+        assert answer.brief and "Lynas in Australia" in answer.brief[0].text, request
+    told, _ = real_engine.ask("Tell me what Adam Smith said")
+    assert told.brief and "resolved the rare earth question" in told.brief[0].text
+
+
 def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
     """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
     What's the ?)" in the terminal and the bot."""

@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from index.lexical import LEXICAL_DIR, LexicalIndex, tokenize
+from index.lexical import LEXICAL_DIR, LexicalIndex, name_terms, tokenize
 from tests.conftest import WIKINEWS
 
 
@@ -89,3 +89,10 @@ def test_an_empty_index_and_a_passage_of_stop_words_score_nothing(tmp_path: Path
         loaded = LexicalIndex.load(tmp_path / str(len(texts)), len(texts))
         assert loaded.scores("Lynas rare earths").shape == (len(texts),)
         assert [int(i) for i in loaded.search("Lynas rare earths", 5)[1]] == ([1] if texts else [])
+
+
+def test_a_request_or_framing_word_that_opens_a_question_is_no_name() -> None:
+    """"Summarize the Geneva talks": a passage had to contain "Summarize" to be cited."""
+    assert name_terms("Summarize the Geneva talks") == {"geneva"}
+    assert name_terms("Brief me on Lynas, please") == {"lyna"}
+    assert name_terms("Summary of the Geneva talks?") == {"geneva"}

@@ -67,6 +67,16 @@ def storm_engine(tmp_path: Path, hash_engine_factory: Callable[..., Engine]) -> 
     ("/timeline Brittney Griner", "Brittney Griner"),
     ("timeline Geneva", "Geneva"),
     ("What has been happening with Serena Williams lately?", "Serena Williams"),
+    ("Summarize the Geneva talks", "Geneva talks"),
+    ("Can you summarise the Geneva talks in one line, please?", "Geneva talks"),
+    ("Explain the Geneva truce to me like I'm five", "Geneva truce"),
+    ("Brief me on Lynas", "Lynas"),
+    ("Give me the rundown on MP Materials", "MP Materials"),
+    ("Any updates on the House delegation?", "House delegation"),
+    ("Where does Lynas stand now?", "Lynas"),
+    ("TL;DR: Geneva", "Geneva"),
+    ("Remind me what happened with Lynas", "Lynas"),
+    ("Summarize Lynas this month", "Lynas this month"),
 ])
 def test_story_questions_are_recognised(question: str, subject: str) -> None:
     found = story_question(question)
@@ -76,6 +86,9 @@ def test_story_questions_are_recognised(question: str, subject: str) -> None:
 @pytest.mark.parametrize("question", [
     "Who controls rare earth processing?", "What did Jamieson Greer say?", "When did the Geneva talks happen?",
     "What happened?", "what happened with it?", "more", "and terbium?", "Why did the truce fail?",
+    # the conversation, a question of its own, or only time words: not the story of anything
+    "Show me more", "Summarize the last answer", "show me the sources", "Explain that", "Tell me about it",
+    "Explain why the truce failed", "Summarize this week's briefs", "Recap the week", "What happened with the news?",
 ])
 def test_other_questions_are_not_story_questions(question: str) -> None:
     assert story_question(question) is None
