@@ -44,6 +44,13 @@ _GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
 _REQUEST_BEFORE_QUESTION = re.compile(
     r"^(?:(?:can|could|would|will) you\s+)?(?:please\s+)?(?:explain|describe|tell me|remind me|show me|help me understand|"
     r"I(?: want|'d like|’d like| would like) to know)\s+(?=(?:why|how|what|who|whom|whose|when|where|which|whether)\b)", re.I)
+# "Summarize", "catch me up", "give me the rundown": a request for a digest that names no subject asks for the newest
+# briefs, as "what's new?" does (searched as worded, each was refused).
+_DIGEST_ALONE = re.compile(
+    r"^\W*(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:summari[sz]e|recap|tl;?dr|(?:brief|update|catch|fill)\s+me(?:\s+(?:up|in))?|"
+    r"(?:give|send|tell)\s+me\s+(?:a|an|the)\s+(?:quick\s+|short\s+)?(?:summary|recap|rundown|overview|update|briefing|digest|headlines)|"
+    r"(?:a\s+|the\s+)?(?:summary|recap|rundown|overview|digest|headlines)|any\s+updates)"
+    r"(?:\s+(?:please|for me))?(?:\s+(?:on|of)\s+(?:the\s+)?(?:briefs|news))?\W*$", re.I)
 _ABOUT_THE_BRIEFS = re.compile(r"^what (?:do|does|did|have|has) (?:the |your )?(?:briefs?|articles?|reports?|news|stories|sources) "
                                r"(?:say|said|tell|told|report|reported|write|wrote|have|had|cover|covered) (?:about|on|regarding) ", re.I)
 
@@ -311,10 +318,12 @@ class Engine:
 
 
 def _tidy(question: str) -> str:
-    """Strip markup, a greeting or request before the question, "what do the briefs say" and excess whitespace;
-    a 10,000-character paste is cut to what matters."""
+    """Strip markup, a greeting or request before the question, "what do the briefs say" and excess whitespace
+    ("summarize" alone asks what's new); a 10,000-character paste is cut to what matters."""
     text = _GREETING.sub("", re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip())
     text = _REQUEST_BEFORE_QUESTION.sub("", text)
+    if _DIGEST_ALONE.match(text):
+        return "What's new?"
     return _ABOUT_THE_BRIEFS.sub("What about ", text)[:MAX_QUESTION_CHARS]
 
 

@@ -8,6 +8,9 @@ from datetime import date
 
 __all__ = ["Article", "Chunk", "Hit", "Citation", "Passage", "BriefSentence", "TimelineEntry", "Timeline", "Answer"]
 
+# "Summarize", "catch me up" are asked as "What's new?" (searched as "What's"): those words are no rewrite to show.
+_FRAMING = frozenset({"what", "s"})
+
 
 @dataclass(frozen=True)
 class Article:
@@ -147,8 +150,9 @@ class Answer:
     @property
     def rewritten(self) -> bool:
         """Whether the search added words to the question (a follow-up read in context: "Searching for: …"),
-        not merely dropped its time words ("What's the latest?" is searched as "What's the")."""
-        asked = set(re.findall(r"\w+", self.query.lower()))
+        not merely dropped its time words ("What's the latest?" is searched as "What's the") or framed a request
+        for the newest briefs ("Summarize" is asked as "What's new?")."""
+        asked = set(re.findall(r"\w+", self.query.lower())) | _FRAMING
         return not set(re.findall(r"\w+", self.resolved_query.lower())) <= asked
 
     def citation_numbers(self) -> dict[int, int]:

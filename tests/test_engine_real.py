@@ -138,6 +138,7 @@ def test_a_request_is_read_as_the_story_or_question_it_asks_for(real_engine: Eng
                     "Where do the Geneva talks stand?", "TL;DR: the Geneva talks"):
         answer, _ = real_engine.ask(request)
         assert [p.hit.chunk_id for p in answer.passages] == [p.hit.chunk_id for p in plain.passages], request
+        assert answer.resolved_query == "What happened with Geneva talks?", request
     for request in ("Brief me on Lynas", "Update me on Lynas", "Background on Lynas", "Show me Lynas"):
         answer, _ = real_engine.ask(request)
         assert answer.brief and "Lynas in Australia" in answer.brief[0].text, request
@@ -151,7 +152,7 @@ def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: En
     from bot.cli import render_text
 
     for question in ("What's new?", "what is new?", "What's the latest?", "any news?", "any new stories?",
-                     "Summarize the latest brief"):
+                     "Summarize the latest brief", "Summarize", "Catch me up", "Give me the rundown", "TL;DR"):
         answer, _ = real_engine.ask(question)
         newest = real_engine.latest(1)[0]
         assert answer.passages and answer.passages[0].hit.citation.article_id == newest.id, question
