@@ -19,6 +19,7 @@ import numpy as np
 import Stemmer
 
 from index.demonyms import PLACE_GROUPS
+from index.spelling import american_stems
 
 __all__ = ["LexicalIndex", "tokenize", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
 
@@ -26,6 +27,8 @@ LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
 _TOKEN = re.compile(r"(?u)\w\w+%?|\d+%")
 _STEMMER = Stemmer.Stemmer("english")
+# "licences" and "licenses", "defence" and "defense" are one term (index/spelling.py).
+_AMERICAN = american_stems(_STEMMER.stemWords)
 # bm25s's English list (the first line), then the pronouns and auxiliaries questions are full of.
 _STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
@@ -37,7 +40,7 @@ _STOPWORDS = frozenset(
     "you your yours might may must shall will".split())
 # Words that frame a question rather than name its subject; a passage need not contain them. The words
 # about the briefs themselves ("summarize the latest brief", "any new stories?") name no subject either.
-_QUESTION_TERMS = frozenset(_STEMMER.stemWords(
+_QUESTION_TERMS = frozenset(_AMERICAN.get(t, t) for t in _STEMMER.stemWords(
     "say said says tell told happen happened think mean explain know latest news new update going did does "
     "much many brief briefs summary summarize summarise recap headline headlines article articles story stories "
     "anything something".split()))
@@ -64,10 +67,9 @@ def frames_question(term: str) -> bool:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed terms."""
+    """Lower-cased, stop-word-free, stemmed terms, British spellings as American ones."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    stems: list[str] = _STEMMER.stemWords(words)
-    return stems
+    return [_AMERICAN.get(stem, stem) for stem in _STEMMER.stemWords(words)]
 
 
 # Lucene BM25, as bm25s computes it by default.

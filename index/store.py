@@ -43,7 +43,8 @@ __all__ = ["CITATION_COLUMNS", "Manifest", "Snapshot", "NewArticle", "write_gene
            "stored_format", "FORMAT_VERSION", "stored_precisions"]
 
 # 2: BM25 indexes each passage with its brief's title. 3: a section heading starts a passage.
-FORMAT_VERSION = 3
+# 4: BM25 terms spell British words the American way ("licences" is indexed as "licenses").
+FORMAT_VERSION = 4
 _MANIFEST = "manifest.json"
 _META = "meta.sqlite"
 _KEEP_OLD_GENERATIONS = 1

@@ -146,6 +146,17 @@ def test_a_request_is_read_as_the_story_or_question_it_asks_for(real_engine: Eng
     assert told.brief and "resolved the rare earth question" in told.brief[0].text
 
 
+def test_a_question_in_british_spelling_finds_the_brief_in_american(real_engine: Engine) -> None:
+    """The sample briefs write "licenses", "licensing" and "defense": each question below was refused."""
+    for question, said in (("Which licences did China delay?", "export licenses"),
+                           ("Who controls licencing?", "controls licensing"),
+                           ("defence supply chains", "defense supply chains"),
+                           ("Why are licences stalled?", "stalled")):
+        answer, _ = real_engine.ask(question)
+        assert answer.passages and answer.passages[0].hit.citation.title == GENEVA, question
+        assert answer.brief and said in answer.brief[0].text, question
+
+
 def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
     """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
     What's the ?)" in the terminal and the bot."""

@@ -96,3 +96,17 @@ def test_a_request_or_framing_word_that_opens_a_question_is_no_name() -> None:
     assert name_terms("Summarize the Geneva talks") == {"geneva"}
     assert name_terms("Brief me on Lynas, please") == {"lyna"}
     assert name_terms("Summary of the Geneva talks?") == {"geneva"}
+
+
+def test_british_and_american_spellings_are_one_term() -> None:
+    """A brief on "export licences" answers "export licenses"; "defence" finds "defense" (Wikinews spells both)."""
+    for british, american in (("export licences", "export licenses"), ("defence ministry", "defense ministry"),
+                              ("the organisation", "the organization"), ("criticised", "criticized"),
+                              ("aluminium", "aluminum"), ("labour", "labor"), ("travelled", "traveled")):
+        assert tokenize(british) == tokenize(american), british
+    # words whose British stem names something else keep it
+    assert tokenize("tonnes") != tokenize("tons") and tokenize("Grey") != tokenize("gray")
+    assert tokenize("calibration") != tokenize("caliber")
+    index = LexicalIndex.build(["China delayed rare earth export licenses for months.", "The mine opened in May."])
+    scores, ids = index.search("export licences", 2)
+    assert ids.tolist() == [0]
