@@ -43,7 +43,7 @@ _STOPWORDS = frozenset(
 _QUESTION_TERMS = frozenset(_AMERICAN.get(t, t) for t in _STEMMER.stemWords(
     "say said says tell told happen happened think mean explain know latest news new update going did does "
     "much many brief briefs summary summarize summarise recap headline headlines article articles story stories "
-    "anything something".split()))
+    "anything something whats".split()))
 
 
 # Capitalised words that open or frame a question rather than name someone or something.

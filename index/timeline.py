@@ -48,8 +48,8 @@ _PLEASE = r"(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?"
 _DIGEST = (r"(?:quick\s+|short\s+|brief\s+)?(?:summary|recap|rundown|run-down|overview|update|briefing|lowdown|digest|"
            r"round-?up|tl;?dr|background|status|key points|details|info(?:rmation)?)")
 _STORY_FORMS = [re.compile(rf"^{form}$", re.I) for form in (
-    rf"(?:so\s*,?\s*)?what(?:'s|’s| is| has)?\s+(?:been\s+)?happen(?:ed|ing)\s+(?:with|to|over|around|regarding)\s+{_SUBJECT}",
-    rf"what(?:'s|’s| is)\s+(?:been\s+)?going on\s+(?:with|in|at|over|around)\s+{_SUBJECT}",
+    rf"(?:so\s*,?\s*)?what(?:'s|’s|s| is| has)?\s+(?:been\s+)?happen(?:ed|ing)\s+(?:with|to|over|around|regarding)\s+{_SUBJECT}",
+    rf"what(?:'s|’s|s| is)\s+(?:been\s+)?(?:going on|up)\s+(?:with|in|at|over|around)\s+{_SUBJECT}",
     rf"how\s+(?:did|has|have)\s+{_SUBJECT}\s+(?:unfold(?:ed)?|develop(?:ed)?|play(?:ed)? out|evolve[d]?)",
     rf"{_PLEASE}(?:catch|fill)\s+me\s+(?:up\s+on|in\s+on)\s+{_SUBJECT}",
     rf"{_PLEASE}(?:bring|get)\s+me\s+up\s+to\s+speed\s+on\s+{_SUBJECT}",

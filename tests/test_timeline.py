@@ -77,6 +77,8 @@ def storm_engine(tmp_path: Path, hash_engine_factory: Callable[..., Engine]) -> 
     ("TL;DR: Geneva", "Geneva"),
     ("Remind me what happened with Lynas", "Lynas"),
     ("Summarize Lynas this month", "Lynas this month"),
+    ("Whats up with MP Materials", "MP Materials"),
+    ("whats happening with the truce?", "truce"),
 ])
 def test_story_questions_are_recognised(question: str, subject: str) -> None:
     found = story_question(question)
