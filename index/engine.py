@@ -21,9 +21,10 @@ from index.onnx_embed import load_exported_embedder
 from index.precision import parse_precision, resolve_precision
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
+from index.speller import Speller
 from index.store import Snapshot, current_folder, stored_precisions
 from index.timeframe import TimeIntent, parse_time
-from index.timeline import Storyteller, story_question, tell
+from index.timeline import StoryQuestion, Storyteller, story_question, tell
 
 if TYPE_CHECKING:
     from index.ingest import IngestReport, Progress, Provenance
@@ -186,16 +187,14 @@ class Engine:
         today = as_of or self.today()
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
-        story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
         conversation = conversation or Conversation()
-        resolution = resolve(story.question if story else text, conversation, lexical.idf)
-        found = self._find(resolution, k, today, exists)
-        if resolution.kind == "new" and not found.hits:
-            # "How many troops did its governor send?" says enough to be read alone; refused alone, it is
-            # asked again with the last question's subject: an answerable question is not refused.
-            leaning = lean_on_context(text, conversation, lexical.idf)
-            if leaning and (again := self._find(leaning, k, today, exists)).hits:
-                resolution, found = leaning, again
+        story, resolution, found = self._read(text, conversation, k, today, exists)
+        if resolution.kind == "new" and not found.hits and (respelled := Speller(lexical).respell(text)) != text:
+            # "What happend with Geneva?": the misspelt word weighed the most and refused it. Only a refused
+            # question is respelled: a right word the corpus lacks ("yolk") is never turned into another.
+            again = self._read(respelled, conversation, k, today, exists)
+            if again[2].hits:
+                story, resolution, found = again
         query, hits, where = found.query, found.hits, found.where
         answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
                               found.notice if hits else _nothing_found(resolution))
@@ -208,6 +207,21 @@ class Engine:
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
         return tell(self.storyteller, answer, turn, resolution, story, as_of)
+
+    def _read(self, text: str, conversation: Conversation, k: int, today: date,
+              exists: SearchFilter) -> tuple[StoryQuestion | None, Resolution, _Found]:
+        """What the question asks (a story, a follow-up, a new question) and the passages that answer it."""
+        lexical = self.snapshot.lexical
+        story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
+        resolution = resolve(story.question if story else text, conversation, lexical.idf)
+        found = self._find(resolution, k, today, exists)
+        if resolution.kind == "new" and not found.hits:
+            # "How many troops did its governor send?" says enough to be read alone; refused alone, it is
+            # asked again with the last question's subject: an answerable question is not refused.
+            leaning = lean_on_context(text, conversation, lexical.idf)
+            if leaning and (again := self._find(leaning, k, today, exists)).hits:
+                resolution, found = leaning, again
+        return story, resolution, found
 
     def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter) -> _Found:
         """The passages a resolved question is answered from, within its time window or widened from it."""

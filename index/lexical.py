@@ -21,7 +21,7 @@ import Stemmer
 from index.demonyms import PLACE_GROUPS
 from index.spelling import american_stems
 
-__all__ = ["LexicalIndex", "tokenize", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
+__all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
 
 LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
@@ -64,6 +64,11 @@ def name_terms(text: str) -> set[str]:
 def frames_question(term: str) -> bool:
     """True for a stemmed term that frames a question ("say", "happen", "latest") rather than names its subject."""
     return term in _QUESTION_TERMS
+
+
+def stems(words: Sequence[str]) -> list[str]:
+    """The term of each word, stop words included, aligned with `words`."""
+    return [_AMERICAN.get(stem, stem) for stem in _STEMMER.stemWords(list(words))]
 
 
 def tokenize(text: str) -> list[str]:

@@ -157,6 +157,19 @@ def test_a_question_in_british_spelling_finds_the_brief_in_american(real_engine:
         assert answer.brief and said in answer.brief[0].text, question
 
 
+def test_a_refused_question_with_a_typo_is_asked_again_respelled(real_engine: Engine) -> None:
+    """"What happend with Geneva?" was refused: the misspelt word weighed the most. A right word the corpus lacks
+    is never respelled, so an off-corpus question stays refused."""
+    plain, _ = real_engine.ask("What happened with Geneva?")
+    typo, _ = real_engine.ask("What happend with Geneva?")
+    assert typo.passages and [p.hit.chunk_id for p in typo.passages] == [p.hit.chunk_id for p in plain.passages]
+    assert typo.rewritten and typo.resolved_query == plain.resolved_query  # shown as "Searching for: …"
+    magnets, _ = real_engine.ask("Who supplies rare eart magents?")
+    assert magnets.passages and magnets.resolved_query == "Who supplies rare earth magnets?"
+    yolk, _ = real_engine.ask("How long do you boil an egg for a soft yolk?")
+    assert yolk.no_answer
+
+
 def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
     """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
     What's the ?)" in the terminal and the bot."""

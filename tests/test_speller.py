@@ -1,0 +1,29 @@
+"""Misspelt words corrected to the corpus word they meant, and only those."""
+
+from __future__ import annotations
+
+from index.lexical import LexicalIndex
+from index.speller import Speller
+
+ENGLISH = frozenset("happened earth geneva magnet materials export licenses boom book search the".split())
+CORPUS = LexicalIndex.build([
+    "What happened at Geneva: rare earth magnets and export licenses.",
+    "Geneva talks on rare earth materials and export licenses resumed.",
+    "Rare earth magnets, materials and a book on Geneva.",
+])
+
+
+def test_a_typo_becomes_the_corpus_word_it_meant() -> None:
+    speller = Speller(CORPUS, ENGLISH)
+    assert speller.respell("What happend with Geneve?") == "What happened with Geneva?"
+    assert speller.respell("rare eart magents") == "rare earth magnets"  # a letter dropped, two swapped
+    assert speller.respell("Exprot liceses") == "Export licenses"
+
+
+def test_right_words_unknown_names_and_rare_corrections_stay() -> None:
+    speller = Speller(CORPUS, ENGLISH)
+    assert speller.corrected("boom") is None  # an English word, though the corpus holds "book"
+    assert speller.corrected("searchers") is None  # a "search" word, no typo of "searches"
+    assert speller.corrected("Derna") is None  # an unknown name near no corpus word
+    assert speller.corrected("magnets") is None  # the corpus holds it
+    assert Speller(CORPUS, frozenset()).corrected("happend") is None  # no word list, no corrections
