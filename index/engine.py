@@ -39,8 +39,6 @@ _HELLO = r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?"
 _NO_QUESTION = re.compile(rf"^\W*(?:{_HELLO}|ok(?:ay)?|great|cool|got it|nice)\W*$", re.I)
 _THANKS = re.compile(r"^\W*(?:(?:many )?thanks?(?: you)?(?: (?:so much|a lot))?|thx|ty|cheers)\W*$", re.I)
 _GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
-# "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
-# opened on a quoted word in another passage.
 # "Explain why the truce failed", "tell me what Greer said": the question is the clause after the request.
 _REQUEST_BEFORE_QUESTION = re.compile(
     r"^(?:(?:can|could|would|will) you\s+)?(?:please\s+)?(?:explain|describe|tell me|remind me|show me|help me understand|"
@@ -52,6 +50,8 @@ _DIGEST_ALONE = re.compile(
     r"(?:give|send|tell)\s+me\s+(?:a|an|the)\s+(?:quick\s+|short\s+)?(?:summary|recap|rundown|overview|update|briefing|digest|headlines)|"
     r"(?:a\s+|the\s+)?(?:summary|recap|rundown|overview|digest|headlines)|any\s+updates)"
     r"(?:\s+(?:please|for me))?(?:\s+(?:on|of)\s+(?:the\s+)?(?:briefs|news))?\W*$", re.I)
+# "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
+# opened on a quoted word in another passage.
 _ABOUT_THE_BRIEFS = re.compile(r"^what (?:do|does|did|have|has) (?:the |your )?(?:briefs?|articles?|reports?|news|stories|sources) "
                                r"(?:say|said|tell|told|report|reported|write|wrote|have|had|cover|covered) (?:about|on|regarding) ", re.I)
 
@@ -64,6 +64,15 @@ class _Found:
     hits: list[Hit]
     where: SearchFilter
     notice: str | None = None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a question was read: the story it asks for, if any, its resolution, and the passages found."""
+
+    story: StoryQuestion | None
+    resolution: Resolution
+    found: _Found
 
 
 @dataclass(frozen=True)
@@ -188,13 +197,14 @@ class Engine:
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
         conversation = conversation or Conversation()
-        story, resolution, found = self._read(text, conversation, k, today, exists)
-        if resolution.kind == "new" and not found.hits and (respelled := Speller(lexical).respell(text)) != text:
+        reading = self._read(text, conversation, k, today, exists)
+        if (reading.resolution.kind == "new" and not reading.found.hits
+                and (respelled := Speller(lexical).respell(text)) != text):
             # "What happend with Geneva?": the misspelt word weighed the most and refused it. Only a refused
             # question is respelled: a right word the corpus lacks ("yolk") is never turned into another.
-            again = self._read(respelled, conversation, k, today, exists)
-            if again[2].hits:
-                story, resolution, found = again
+            if (again := self._read(respelled, conversation, k, today, exists)).found.hits:
+                reading = again
+        story, resolution, found = reading.story, reading.resolution, reading.found
         query, hits, where = found.query, found.hits, found.where
         answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
                               found.notice if hits else _nothing_found(resolution))
@@ -208,8 +218,7 @@ class Engine:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
         return tell(self.storyteller, answer, turn, resolution, story, as_of)
 
-    def _read(self, text: str, conversation: Conversation, k: int, today: date,
-              exists: SearchFilter) -> tuple[StoryQuestion | None, Resolution, _Found]:
+    def _read(self, text: str, conversation: Conversation, k: int, today: date, exists: SearchFilter) -> _Reading:
         """What the question asks (a story, a follow-up, a new question) and the passages that answer it."""
         lexical = self.snapshot.lexical
         story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
@@ -221,7 +230,7 @@ class Engine:
             leaning = lean_on_context(text, conversation, lexical.idf)
             if leaning and (again := self._find(leaning, k, today, exists)).hits:
                 resolution, found = leaning, again
-        return story, resolution, found
+        return _Reading(story, resolution, found)
 
     def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter) -> _Found:
         """The passages a resolved question is answered from, within its time window or widened from it."""

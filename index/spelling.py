@@ -9,7 +9,6 @@ whose British stem names nothing else are listed: "tonne" is not a short "ton", 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 
 __all__ = ["american_stems"]
@@ -57,15 +56,8 @@ def _word_pairs() -> list[tuple[str, str]]:
 
 
 def american_stems(stem_words: Callable[[list[str]], list[str]]) -> dict[str, str]:
-    """British stem → American stem, by the stemmer the index uses; a pair whose stems agree is left out.
-
-    One British stem can meet several American ones ("organise", "organiser" → organis; "organize" → organ,
-    "organizer" → organiz): it takes the one most of its words have.
-    """
+    """British stem → American stem, by the stemmer the index uses; a pair whose stems agree is left out."""
     pairs = _word_pairs()
     british = stem_words([b for b, _ in pairs])
     american = stem_words([a for _, a in pairs])
-    votes: dict[str, Counter[str]] = {}
-    for b, a in zip(british, american):
-        votes.setdefault(b, Counter())[a] += 1
-    return {b: counts.most_common(1)[0][0] for b, counts in votes.items() if counts.most_common(1)[0][0] != b}
+    return {b: a for b, a in zip(british, american) if b != a}
