@@ -22,6 +22,7 @@ __all__ = ["Speller"]
 _WORD = re.compile(r"\b[A-Za-z]{4,}\b")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _DERIVED = re.compile(r"(?:ers?|ness|ments?|ists?|ism|ity|ful|less|able|ive|ions?|ally|al)$")
+_MAX_TYPOS = 2
 # A correction the corpus says too rarely is as likely another typo (or a name said once) as what was meant.
 _MIN_PASSAGES = 2
 
@@ -39,13 +40,18 @@ class Speller:
         return _english_words() if self._given is None else self._given
 
     def respell(self, text: str) -> str:
-        """The text with each misspelt word replaced, capitalised as written."""
-        return _WORD.sub(lambda match: self._respelled(match.group(0)), text)
+        """The text with each misspelt word replaced, capitalised as written; unchanged when more than
+        `_MAX_TYPOS` words are unknown (a question most of whose words the corpus lacks is about something else,
+        and correcting each of thirty unknown words cost 10 ms a refusal)."""
+        typos = {word for word in _WORD.findall(text) if self._misspelt(word.lower())}
+        if not typos or len(typos) > _MAX_TYPOS:
+            return text
+        return _WORD.sub(lambda match: self._respelled(match.group(0)) if match.group(0) in typos else match.group(0), text)
 
     def corrected(self, word: str) -> str | None:
         """The English word the corpus holds that `word` misspells, or None when it is no typo or none fits."""
         lower = word.lower()
-        if self._in_corpus(lower) or not self._english or self._is_english(lower):
+        if not self._misspelt(lower):
             return None
         edits = _one_edit(lower)
         variants = sorted(edits)
@@ -64,6 +70,9 @@ class Speller:
     def _is_word(self, variant: str) -> bool:
         """A whole English word, or its plural ("magnets"): what a typo may be corrected to."""
         return variant in self._english or variant.endswith("s") and variant[:-1] in self._english
+
+    def _misspelt(self, word: str) -> bool:
+        return not self._in_corpus(word) and bool(self._english) and not self._is_english(word)
 
     def _in_corpus(self, word: str) -> bool:
         """A stop word, a word framing questions, or one whose term the corpus holds: no typo."""
