@@ -43,8 +43,13 @@ class Speller:
         """The text with each misspelt word replaced, capitalised as written; unchanged when more than
         `_MAX_TYPOS` words are unknown (a question most of whose words the corpus lacks is about something else,
         and correcting each of thirty unknown words cost 10 ms a refusal)."""
-        typos = {word for word in _WORD.findall(text) if self._misspelt(word.lower())}
-        if not typos or len(typos) > _MAX_TYPOS:
+        typos: set[str] = set()
+        for word in _WORD.findall(text):
+            if word not in typos and self._misspelt(word.lower()):
+                typos.add(word)
+                if len(typos) > _MAX_TYPOS:
+                    return text
+        if not typos:
             return text
         return _WORD.sub(lambda match: self._respelled(match.group(0)) if match.group(0) in typos else match.group(0), text)
 
