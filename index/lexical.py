@@ -29,6 +29,13 @@ _TOKEN = re.compile(r"(?u)\w\w+%?|\d+%")
 _STEMMER = Stemmer.Stemmer("english")
 # "licences" and "licenses", "defence" and "defense" are one term (index/spelling.py).
 _AMERICAN = american_stems(_STEMMER.stemWords)
+
+
+def stems(words: Sequence[str]) -> list[str]:
+    """The term of each word, stop words included, aligned with `words`: stemmed, British spelt American."""
+    return [_AMERICAN.get(stem, stem) for stem in _STEMMER.stemWords(list(words))]
+
+
 # bm25s's English list (the first line), then the pronouns and auxiliaries questions are full of.
 _STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
@@ -40,7 +47,7 @@ _STOPWORDS = frozenset(
     "you your yours might may must shall will".split())
 # Words that frame a question rather than name its subject; a passage need not contain them. The words
 # about the briefs themselves ("summarize the latest brief", "any new stories?") name no subject either.
-_QUESTION_TERMS = frozenset(_AMERICAN.get(t, t) for t in _STEMMER.stemWords(
+_QUESTION_TERMS = frozenset(stems(
     "say said says tell told happen happened think mean explain know latest news new update going did does "
     "much many brief briefs summary summarize summarise recap headline headlines article articles story stories "
     "anything something whats".split()))
@@ -66,15 +73,9 @@ def frames_question(term: str) -> bool:
     return term in _QUESTION_TERMS
 
 
-def stems(words: Sequence[str]) -> list[str]:
-    """The term of each word, stop words included, aligned with `words`."""
-    return [_AMERICAN.get(stem, stem) for stem in _STEMMER.stemWords(list(words))]
-
-
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed terms, British spellings as American ones."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return [_AMERICAN.get(stem, stem) for stem in _STEMMER.stemWords(words)]
+    return stems([w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS])
 
 
 # Lucene BM25, as bm25s computes it by default.

@@ -77,17 +77,13 @@ class Speller:
         return variant in self._english or variant.endswith("s") and variant[:-1] in self._english
 
     def _misspelt(self, word: str) -> bool:
-        return not self._in_corpus(word) and bool(self._english) and not self._is_english(word)
-
-    def _in_corpus(self, word: str) -> bool:
-        """A stop word, a word framing questions, or one whose term the corpus holds: no typo."""
+        """Not a stop word, a word framing questions, a word the corpus holds, nor an English word."""
         terms = tokenize(word)
-        return not terms or self._held(terms[0]) > 0
-
-    def _is_english(self, word: str) -> bool:
+        if not terms or self._held(terms[0]) > 0 or not self._english:
+            return False
         if word in self._english or (root := _DERIVED.sub("", word)) != word and root in self._english:
-            return True  # "searchers" is a "search" word, no typo of "searches"
-        return tokenize(word)[0] in _stems(self._english)
+            return False  # "searchers" is a "search" word, no typo of "searches"
+        return terms[0] not in _stems(self._english)
 
     def _held(self, term: str) -> int:
         """Passages holding the term; a word that frames questions counts as held everywhere."""
