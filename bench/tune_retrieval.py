@@ -34,6 +34,8 @@ LABELLED = ROOT / "tests" / "data" / "sample_questions.jsonl"
 WIKINEWS_QUESTIONS = ROOT / "tests" / "data" / "wikinews_questions.jsonl"
 # Answerable questions worded away from their briefs ("lumped together" for "alongside"); "corpus" says which.
 PARAPHRASES = ROOT / "tests" / "data" / "paraphrase_questions.jsonl"
+# What a reader of the sample briefs types first ("Why did the truce fail?", "Who led the House delegation?").
+READER = ROOT / "tests" / "data" / "reader_questions.jsonl"
 # The labelled questions are asked just after the newest sample brief, as the tests do.
 SAMPLE_TODAY = date(2025, 9, 26)
 # Near-topic news questions are asked at the end of the development weeks.
@@ -58,6 +60,7 @@ def more_answerable(engines: dict[str, Engine]) -> dict[str, tuple[Engine, list[
         "Wikinews questions": (engines["wiki"], load_queries(WIKINEWS_QUESTIONS)),
         "paraphrases (samples)": (engines["samples"], [q for q, c in zip(paraphrases, routed) if c == "samples"]),
         "paraphrases (Wikinews)": (engines["wiki"], [q for q, c in zip(paraphrases, routed) if c == "wikinews"]),
+        "reader questions (samples)": (engines["samples"], load_queries(READER)),
     }
 
 

@@ -20,6 +20,7 @@ import Stemmer
 
 from index.demonyms import PLACE_GROUPS
 from index.spelling import american_stems
+from index.wordforms import bases, derives, irregular_stems
 
 __all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
 
@@ -29,6 +30,7 @@ _TOKEN = re.compile(r"(?u)\w\w+%?|\d+%")
 _STEMMER = Stemmer.Stemmer("english")
 # "licences" and "licenses", "defence" and "defense" are one term (index/spelling.py).
 _AMERICAN = american_stems(_STEMMER.stemWords)
+_IRREGULAR = irregular_stems(_STEMMER.stemWords)
 
 
 def stems(words: Sequence[str]) -> list[str]:
@@ -177,13 +179,23 @@ class LexicalIndex:
         return mask[np.asarray(ids, np.int64)]
 
     def _forms(self, term: str) -> list[str]:
-        """Vocabulary terms sharing the name's first five letters (sorted once, then bisected)."""
+        """Vocabulary terms sharing the name's first five letters."""
+        return [t for t in self._prefixed(term[:5]) if len(t) >= 5 or t == term]
+
+    def _prefixed(self, prefix: str) -> list[str]:
+        """Vocabulary terms beginning with `prefix` (sorted once, then bisected)."""
         if self._sorted_vocab is None:
             self._sorted_vocab = sorted(self._vocab)
-        stem = term[:5]
-        start = bisect.bisect_left(self._sorted_vocab, stem)
-        end = bisect.bisect_left(self._sorted_vocab, stem + "\uffff")
-        return [t for t in self._sorted_vocab[start:end] if len(t) >= 5 or t == term]
+        start = bisect.bisect_left(self._sorted_vocab, prefix)
+        end = bisect.bisect_left(self._sorted_vocab, prefix + "\uffff")
+        return self._sorted_vocab[start:end]
+
+    def family(self, term: str) -> list[str]:
+        """The term and the vocabulary's other forms of its word (index.wordforms): "led" → lead,
+        "agre" → agreement, "failur" → fail."""
+        related = {term, *_IRREGULAR.get(term, ()), *bases(term)}
+        related.update(t for t in self._prefixed(term) if derives(t, term))
+        return [t for t in related if t in self._vocab]
 
     def weighted_presence(self, weights: dict[str, float], ids: np.ndarray) -> np.ndarray:
         """For each passage id, the share of `weights`' term weight its text and title hold."""
@@ -192,7 +204,7 @@ class LexicalIndex:
         if not total or not len(ids):
             return share
         for term, weight in weights.items():
-            share += weight * self._holding([term], ids)
+            share += weight * self._holding(self.family(term), ids)
         return share / total
 
     def term_weights(self, query: str) -> dict[str, float]:

@@ -218,6 +218,14 @@ def test_answerable_questions_are_answered_from_the_right_brief(real_engine: Eng
     assert answer.no_answer  # off-corpus: refused, not filtered to 1984 and then refused
 
 
+def test_a_question_in_another_form_of_the_briefs_word_is_answered(real_engine: Engine) -> None:
+    """"led" for "leading", "fail" for "failure", "left out" for "leaving … out": each was refused."""
+    assert _titles(real_engine, "Who led the House delegation?")[0] == MEETINGS
+    answer, _ = real_engine.ask("Why did the truce fail?")
+    assert any("fail" in p.hit.chunk.text for p in answer.passages)  # "failure to deliver", "have failed to resolve"
+    assert _titles(real_engine, "Which companies were left out?")[0] == GENEVA
+
+
 def test_a_paraphrase_is_answered_from_the_brief_that_words_it_otherwise(real_engine: Engine) -> None:
     """Issue 18: the brief "threads rare earths alongside TikTok negotiations"; readers ask in their own words."""
     for question in ("What other negotiations were rare earths lumped together with?",

@@ -110,3 +110,21 @@ def test_british_and_american_spellings_are_one_term() -> None:
     index = LexicalIndex.build(["China delayed rare earth export licenses for months.", "The mine opened in May."])
     scores, ids = index.search("export licences", 2)
     assert ids.tolist() == [0]
+
+
+def test_a_word_is_held_by_its_other_forms_in_the_gate_not_in_bm25() -> None:
+    """"Who led the delegation?" is answered by "leading the delegation", "Why did the truce fail?" by "China's
+    failure", "What did China agree to?" by "the agreement"; a plan is no plant and Changi is no change."""
+    index = LexicalIndex.build(["Adam Smith, leading the first House delegation, came home.",
+                                "China's failure to deliver stalled the agreement.",
+                                "The plant at Changi airport."])
+    ids = np.arange(3)
+
+    def held_by(question: str) -> list[int]:
+        weights = {t: 1.0 for t in tokenize(question)}
+        return np.flatnonzero(index.weighted_presence(weights, ids) == 1.0).tolist()
+
+    assert held_by("led") == [0] and held_by("fail") == [1] and held_by("agreed") == [1]
+    assert held_by("allied leaders") == [] and held_by("plan") == [] and held_by("change") == []
+    assert index.family(tokenize("failed")[0]) == tokenize("failure")  # only forms the passages hold
+    assert index.scores("fail led").tolist() == [0.0, 0.0, 0.0]  # BM25 scores the words as written
