@@ -111,6 +111,7 @@ def sweep_gate(sets: dict[str, tuple[Engine, list[LabelledQuery]]], negative_set
     variants += [(f"moderate_coverage={v}", replace(base, moderate_coverage=v)) for v in (0.1, 0.15)]
     variants += [(f"moderate_match={v}", replace(base, moderate_match=v)) for v in (0.45,)]
     variants += [(f"named_match={v}", replace(base, named_match=v)) for v in (0.52, 0.58, 0.60)]
+    variants += [(f"common_unseen={v}", replace(base, common_unseen=v)) for v in (0.5, 0.6, 0.8, 1.0)]
     print(f"| gate | answerable refused ({' / '.join(sets)}) | off-corpus refused | by set |")
     print("|---|---|---|---|")
     for label, gate in variants:

@@ -111,7 +111,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
     report = engine.ingest(args.paths, progress)
     bar.close()
     if report.rebuilt_from is not None:
-        print(f"the index was in format {report.rebuilt_from}; rebuilt every stored article in the current format first")
+        print(f"the index was in format {report.rebuilt_from}; brought every stored article to the current format first")
     print(f"added {len(report.added)} article(s) ({report.chunks} passages), "
           f"{len(report.duplicates)} duplicate(s) skipped, {report.unchanged_files} unchanged file(s), "
           f"{len(report.rejected)} rejected")
@@ -195,8 +195,12 @@ def _eval_timeline(engine: Engine, path: Path) -> int:
 
 
 def _reindex(engine: Engine, args: argparse.Namespace) -> int:
-    from index.ingest import rebuild, restructure
+    from index.ingest import rebuild, restructure, upgrade
 
+    if (upgraded := upgrade(engine.data_dir, engine.model_id)) is not None:
+        print(f"upgraded: {upgraded.count} passages to index format {upgraded.format_version}; the BM25 index was "
+              "rebuilt, nothing re-embedded")
+        return 0
     if args.structure:
         manifest = restructure(engine.data_dir, args.structure)
         print(f"restructured: {manifest.count} passages now in a '{manifest.vector_index}' index"

@@ -28,10 +28,10 @@ from index.errors import RejectedInput
 from index.parse import SUPPORTED_SUFFIXES, parse_file
 from index.precision import FLOAT32
 from index.records import Article
-from index.store import (FORMAT_VERSION, Manifest, NewArticle, Snapshot, current_folder, stored_format, write_generation,
-                         writer_lock)
+from index.store import (FORMAT_VERSION, SAME_PASSAGES_SINCE, Manifest, NewArticle, Snapshot, current_folder,
+                         stored_format, write_generation, writer_lock)
 
-__all__ = ["IngestReport", "Provenance", "ingest_paths", "remove_articles", "rebuild", "restructure", "embedding_text",
+__all__ = ["IngestReport", "Provenance", "ingest_paths", "remove_articles", "rebuild", "upgrade", "restructure", "embedding_text",
            "collect_files", "embed_chunks", "EMBED_BATCH", "EMBED_GROUP", "REMOVED_REASON"]
 
 # trafilatura logs ERROR for every page it cannot read; such a page is reported once, as a rejected file
@@ -112,7 +112,8 @@ def ingest_paths(data_dir: Path, paths: Sequence[Path], embedder: Callable[[], E
     """
     report = IngestReport()
     if (found := stored_format(data_dir)) not in (None, FORMAT_VERSION):
-        rebuild(data_dir, embedder(), progress)
+        if upgrade(data_dir, model_id) is None:
+            rebuild(data_dir, embedder(), progress)
         report.rebuilt_from = found
     with writer_lock(data_dir):
         base = Snapshot.open(data_dir, model_id) if current_folder(data_dir) else None
@@ -294,6 +295,23 @@ def rebuild(data_dir: Path, embedder: Embedder, progress: Progress | None = None
                                     getattr(embedder, "precision", FLOAT32), drop=[a.id for a in articles])
         finally:
             old.close()
+
+
+def upgrade(data_dir: Path, model_id: str) -> Manifest | None:
+    """Bring an index of an older format whose passages and vectors are current (`SAME_PASSAGES_SINCE`) up to
+    date by rebuilding its BM25 index: seconds, where `rebuild` re-embeds every passage. None when it cannot:
+    no index, the current format, a format older than that, or vectors of another model."""
+    with writer_lock(data_dir):
+        folder = current_folder(data_dir)
+        stored = Manifest.read(folder) if folder else None
+        if stored is None or not SAME_PASSAGES_SINCE <= stored.format_version < FORMAT_VERSION or stored.model != model_id:
+            return None
+        base = Snapshot.open(data_dir, any_format=True)
+        try:
+            return write_generation(data_dir, base, [], np.empty((0, stored.dimension), np.float32), {}, stored.model,
+                                    stored.dimension, stored.precision)
+        finally:
+            base.close()
 
 
 def remove_articles(data_dir: Path, keys: Sequence[str], model_id: str) -> list[Article]:

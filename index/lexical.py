@@ -19,8 +19,9 @@ import numpy as np
 import Stemmer
 
 from index.demonyms import PLACE_GROUPS
+from index.english import is_english
 from index.spelling import american_stems
-from index.wordforms import bases, derives, irregular_stems
+from index.wordforms import irregular_stems, related_forms
 
 __all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
 
@@ -179,23 +180,18 @@ class LexicalIndex:
         return mask[np.asarray(ids, np.int64)]
 
     def _forms(self, term: str) -> list[str]:
-        """Vocabulary terms sharing the name's first five letters."""
-        return [t for t in self._prefixed(term[:5]) if len(t) >= 5 or t == term]
-
-    def _prefixed(self, prefix: str) -> list[str]:
-        """Vocabulary terms beginning with `prefix` (sorted once, then bisected)."""
+        """Vocabulary terms sharing the name's first five letters (sorted once, then bisected)."""
         if self._sorted_vocab is None:
             self._sorted_vocab = sorted(self._vocab)
-        start = bisect.bisect_left(self._sorted_vocab, prefix)
-        end = bisect.bisect_left(self._sorted_vocab, prefix + "\uffff")
-        return self._sorted_vocab[start:end]
+        stem = term[:5]
+        start = bisect.bisect_left(self._sorted_vocab, stem)
+        end = bisect.bisect_left(self._sorted_vocab, stem + "\uffff")
+        return [t for t in self._sorted_vocab[start:end] if len(t) >= 5 or t == term]
 
     def family(self, term: str) -> list[str]:
         """The term and the vocabulary's other forms of its word (index.wordforms): "led" → lead,
         "agre" → agreement, "failur" → fail."""
-        related = {term, *_IRREGULAR.get(term, ()), *bases(term)}
-        related.update(t for t in self._prefixed(term) if derives(t, term))
-        return [t for t in related if t in self._vocab]
+        return [t for t in {term, *_IRREGULAR.get(term, ()), *related_forms(term)} if t in self._vocab]
 
     def weighted_presence(self, weights: dict[str, float], ids: np.ndarray) -> np.ndarray:
         """For each passage id, the share of `weights`' term weight its text and title hold."""
@@ -207,10 +203,19 @@ class LexicalIndex:
             share += weight * self._holding(self.family(term), ids)
         return share / total
 
-    def term_weights(self, query: str) -> dict[str, float]:
-        """The query's informative terms with their IDF; a term the corpus never saw weighs the most."""
+    def term_weights(self, query: str, common_unseen: float = 1.0) -> dict[str, float]:
+        """The query's informative terms with their IDF; a term the corpus never saw weighs the most, and
+        `common_unseen` of that when it is a common English word's and no name ("reacting", not "pickleball"
+        or "Wakanda"): a corpus of a few briefs lacks most everyday words, and a question's verb then
+        outweighed the subject it shares with the brief that answers it."""
         unseen = float(np.log(1 + (self.count + 0.5) / 0.5))
-        return {t: self.idf(t) or unseen for t in tokenize(query) if t not in _QUESTION_TERMS}
+        words = [w for w in _TOKEN.findall(query.lower()) if w not in _STOPWORDS]
+        term_of = {w: t for w, t in zip(words, stems(words)) if t not in _QUESTION_TERMS}
+        weights = {t: self.idf(t) for t in term_of.values()}
+        if common_unseen == 1.0 or all(weights.values()):
+            return {t: w or unseen for t, w in weights.items()}
+        common = {t for w, t in term_of.items() if is_english(w)} - name_terms(query)
+        return {t: w or unseen * (common_unseen if t in common else 1.0) for t, w in weights.items()}
 
     def coverage(self, query: str, passage: str) -> float:
         """Share of the query's informative terms (IDF-weighted) that the passage contains."""

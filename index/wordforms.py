@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["irregular_stems", "derives", "bases"]
+__all__ = ["irregular_stems", "related_forms"]
 
 # Irregular past forms and their base verb, as a reader writes one and a brief the other.
 _IRREGULAR = (
@@ -42,10 +42,10 @@ _IRREGULAR = (
     "foreseen foresee, rebuilt rebuild, redid redo, withheld withhold, withstood withstand"
 )
 # A derived word's stem extends its base's by one of these: agre → agreement, fail → failur, alli → allianc,
-# recov → recoveri, invest → investor, lead → leader. Left out, as they join unrelated words: -t (plan, plant),
-# -al (form, formal), -ion (snowball already joins elect and election).
+# recov → recoveri, invest → investor, lead → leader. Left out: -t and -al join unrelated words (plan and plant,
+# form and formal), -i let an off-corpus question through ("strategic" for "strategy"; it also joins Changi to
+# change), and snowball already joins elect and election.
 _DERIVED_ENDINGS = ("ment", "ement", "ur", "anc", "enc", "eri", "er", "or")
-# -i (strategi, strateg) let an off-corpus question through on "strategic" for "strategy".
 _MIN_BASE = 4
 
 
@@ -62,11 +62,8 @@ def irregular_stems(stem_words: Callable[[list[str]], list[str]]) -> dict[str, f
     return {stem: frozenset(others) for stem, others in forms.items()}
 
 
-def derives(longer: str, base: str) -> bool:
-    """True when `longer` is `base` with one derivational ending ("agreement" of "agre")."""
-    return len(base) >= _MIN_BASE and longer.startswith(base) and longer[len(base):] in _DERIVED_ENDINGS
-
-
-def bases(term: str) -> list[str]:
-    """The stems `term` derives from by one ending ("failur" → fail)."""
-    return [term[: -len(e)] for e in _DERIVED_ENDINGS if derives(term, term[: -len(e)])]
+def related_forms(term: str) -> list[str]:
+    """The stems one derivational ending away from `term`, either way: "fail" → failur…, "failur" → fail."""
+    longer = [term + e for e in _DERIVED_ENDINGS] if len(term) >= _MIN_BASE else []
+    shorter = [term[: -len(e)] for e in _DERIVED_ENDINGS if term.endswith(e) and len(term) - len(e) >= _MIN_BASE]
+    return longer + shorter

@@ -128,3 +128,15 @@ def test_a_word_is_held_by_its_other_forms_in_the_gate_not_in_bm25() -> None:
     assert held_by("allied leaders") == [] and held_by("plan") == [] and held_by("change") == []
     assert index.family(tokenize("failed")[0]) == tokenize("failure")  # only forms the passages hold
     assert index.scores("fail led").tolist() == [0.0, 0.0, 0.0]  # BM25 scores the words as written
+
+
+def test_a_common_word_the_corpus_lacks_weighs_less_than_a_name_or_rare_word() -> None:
+    """A corpus of a few briefs lacks most everyday words: "reacting" weighs `common_unseen` of an unseen
+    term, while "pickleball" (no English word) and "Wakanda" (a name) keep the whole weight."""
+    index = LexicalIndex.build(["Defense contractors are reassessing their procurement.", "Rare earth prices rose."])
+    [pickleball] = tokenize("pickleball")
+    unseen = index.term_weights("pickleball")[pickleball]
+    weights = index.term_weights("How are defense contractors reacting to pickleball in Wakanda?", common_unseen=0.5)
+    assert weights["react"] == 0.5 * unseen and weights[pickleball] == unseen == weights["wakanda"]
+    assert weights["contractor"] == index.idf("contractor") > 0
+    assert index.term_weights("How are defense contractors reacting?")["react"] == unseen  # the default: no discount

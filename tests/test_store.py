@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,9 @@ from bot.cli import main
 from index.embed import HashEmbedder
 from index.engine import Engine
 from index.errors import IndexFormatError, IndexMismatchError, IndexMissingError
-from index.ingest import rebuild
-from index.store import FORMAT_VERSION, Manifest, Snapshot, current_folder
+from index.ingest import rebuild, upgrade
+from index.lexical import LexicalIndex
+from index.store import FORMAT_VERSION, SAME_PASSAGES_SINCE, Manifest, Snapshot, current_folder
 from index.vectors import BruteForceIndex, FaissFlatIndex
 from tests.conftest import ROOT, SAMPLES, WIKINEWS
 
@@ -190,6 +191,54 @@ def test_an_older_format_is_refused_by_readers_and_rebuilt_by_the_next_ingest(
     assert report.rebuilt_from == FORMAT_VERSION - 1 and len(report.added) == 1
     rebuilt = Engine(engine.data_dir, embedder=engine.embedder)
     assert rebuilt.snapshot.manifest.format_version == FORMAT_VERSION and rebuilt.snapshot.manifest.articles == 3
+
+
+class _CountingEmbedder(HashEmbedder):
+    """The fake embedder, counting the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        self.embedded += len(texts)
+        return super().embed(texts, batch_size=batch_size, show_progress=show_progress)
+
+
+def test_an_index_whose_passages_are_current_is_upgraded_by_rebuilding_bm25_alone(
+        hash_engine_factory: Callable[..., Engine], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Since format 3 only the BM25 terms changed (4: British spellings): the next ingest or `briefbot reindex`
+    embeds nothing and keeps the vectors; an index from before format 3 is re-embedded whole."""
+    engine = hash_engine_factory()
+
+    def set_format(version: int) -> None:
+        folder = current_folder(engine.data_dir)
+        assert folder is not None
+        dataclasses.replace(Manifest.read(folder), format_version=version).write(folder)
+
+    before = Snapshot.open(engine.data_dir)
+    vectors = before.vectors.vectors(np.arange(5))
+    LexicalIndex.build(["stale terms"] * before.manifest.count).save(before.folder)  # as an older tokenizer left it
+    set_format(SAME_PASSAGES_SINCE)
+    counting = _CountingEmbedder()
+    assert Engine(engine.data_dir, embedder=counting).ingest([SAMPLES]).rebuilt_from == SAME_PASSAGES_SINCE
+    upgraded = Snapshot.open(engine.data_dir)
+    assert counting.embedded == 0 and upgraded.manifest.format_version == FORMAT_VERSION
+    np.testing.assert_array_equal(upgraded.vectors.vectors(np.arange(5)), vectors)
+    assert upgraded.lexical.idf("stale") == 0 and upgraded.lexical.idf("geneva") > 0  # BM25 rebuilt from the passages
+    assert upgrade(engine.data_dir, counting.model_id) is None  # already current
+
+    set_format(FORMAT_VERSION - 1)
+    monkeypatch.setenv("BRIEFBOT_MODEL", "hash")
+    assert main(["reindex", "--data-dir", str(engine.data_dir)]) == 0
+    assert "nothing re-embedded" in capsys.readouterr().out
+    assert Snapshot.open(engine.data_dir).manifest.format_version == FORMAT_VERSION
+
+    set_format(SAME_PASSAGES_SINCE - 1)
+    assert upgrade(engine.data_dir, counting.model_id) is None
+    rebuild(engine.data_dir, counting)
+    assert counting.embedded == upgraded.manifest.count
 
 
 def test_batch_reads_eval_lines_as_they_are(tmp_path: Path, capsys: pytest.CaptureFixture[str],
