@@ -34,8 +34,10 @@ LABELLED = ROOT / "tests" / "data" / "sample_questions.jsonl"
 WIKINEWS_QUESTIONS = ROOT / "tests" / "data" / "wikinews_questions.jsonl"
 # Answerable questions worded away from their briefs ("lumped together" for "alongside"); "corpus" says which.
 PARAPHRASES = ROOT / "tests" / "data" / "paraphrase_questions.jsonl"
-# What a reader of the sample briefs types first ("Why did the truce fail?", "Who led the House delegation?").
+# What a reader types first: on the sample briefs ("Why did the truce fail?", "Who led the House delegation?"),
+# and on Wikinews ("How strong did Humberto get?"), written after the gate changes those prompted.
 READER = ROOT / "tests" / "data" / "reader_questions.jsonl"
+READER_WIKINEWS = ROOT / "tests" / "data" / "reader_questions_wikinews.jsonl"
 # The labelled questions are asked just after the newest sample brief, as the tests do.
 SAMPLE_TODAY = date(2025, 9, 26)
 # Near-topic news questions are asked at the end of the development weeks.
@@ -61,6 +63,7 @@ def more_answerable(engines: dict[str, Engine]) -> dict[str, tuple[Engine, list[
         "paraphrases (samples)": (engines["samples"], [q for q, c in zip(paraphrases, routed) if c == "samples"]),
         "paraphrases (Wikinews)": (engines["wiki"], [q for q, c in zip(paraphrases, routed) if c == "wikinews"]),
         "reader questions (samples)": (engines["samples"], load_queries(READER)),
+        "reader questions (Wikinews)": (engines["wiki"], load_queries(READER_WIKINEWS)),
     }
 
 

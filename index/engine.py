@@ -198,12 +198,13 @@ class Engine:
         lexical = self.snapshot.lexical
         conversation = conversation or Conversation()
         reading = self._read(text, conversation, k, today, exists)
-        if (reading.resolution.kind == "new" and not reading.found.hits
-                and (respelled := Speller(lexical).respell(text)) != text):
-            # "What happend with Geneva?": the misspelt word weighed the most and refused it. Only a refused
-            # question is respelled: a right word the corpus lacks ("yolk") is never turned into another.
-            if (again := self._read(respelled, conversation, k, today, exists)).found.hits:
-                reading = again
+        # "What happend with Geneva?": the misspelt word weighed the most and refused it. Only a refused question
+        # is respelled word by word: a right word the corpus lacks ("yolk") is never turned into another. A
+        # misspelt name ("Jamison Greer") is respelled in any question: the rest may have found the wrong answer.
+        if (reading.resolution.kind == "new"
+                and (respelled := Speller(lexical).respell(text, names_only=bool(reading.found.hits))) != text
+                and (again := self._read(respelled, conversation, k, today, exists)).found.hits):
+            reading = again
         story, resolution, found = reading.story, reading.resolution, reading.found
         query, hits, where = found.query, found.hits, found.where
         answer = build_answer(question, query, hits, lexical.idf, resolution.offset,

