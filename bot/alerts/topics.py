@@ -51,15 +51,6 @@ NEAR_DUPLICATE_COSINE = 0.92
 _MIN_TITLE_KEY = 24
 
 
-# British → US spellings, so "export licences" finds a brief about export licenses by keyword.
-_SPELLINGS = {"licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
-              "aluminium": "aluminum", "sulphur": "sulfur", "sulphuric": "sulfuric", "organisation": "organization",
-              "defence": "defense", "tonnes": "tons", "tonne": "ton"}
-
-
-def fold_spelling(text: str) -> str:
-    return re.sub(r"\w+", lambda m: _SPELLINGS.get(m[0].lower(), m[0]), text)
-
 
 def title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", title).lower()))
@@ -132,7 +123,8 @@ class TopicMatcher:
         self.prepare([topic])
         vector = self._cache[topic]
         dense = float(np.max(brief.vectors @ vector)) if len(brief.vectors) and brief.vectors.shape[1] == len(vector) else 0.0
-        keyword = float(self._coverage(fold_spelling(topic), fold_spelling(brief.text)))  # type: ignore[operator]
+        # British and American spellings are one term in the coverage's tokens (index.spelling).
+        keyword = float(self._coverage(topic, brief.text))  # type: ignore[operator]
         return TopicScore(round(dense, 4), round(keyword, 4))
 
 
