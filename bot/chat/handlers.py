@@ -200,6 +200,7 @@ HELP = ("<b>Ask a question</b> in plain words. I reply with a short brief: a few
         "key sentence in bold), then the sources. Buttons: <i>More</i> (next passages), <i>Sources</i> (full "
         "citations), and one per brief for the surrounding text. Follow-ups work without repeating yourself "
         "(“what did he say?”, “and terbium?”, “more”, “what happened since then?”), or reply to one of my answers. "
+        "Typos and misspelt names are corrected (shown as “Searching for: …”). "
         "When nothing answers closely enough I say so and list the closest briefs; tap one to read it.\n\n"
         "Story questions (“what happened with X?”, “catch me up on X”, “summarize X”) also get a dated <i>Timeline</i>, "
         "one line per brief, oldest first; the <i>Timeline</i> button shows it for any answer.\n\n"
