@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -52,6 +53,10 @@ _MANIFEST = "manifest.json"
 _META = "meta.sqlite"
 _KEEP_OLD_GENERATIONS = 1
 _REMEMBERED_FILTERS = 32
+# One snapshot is read at a time in a process: numpy parses each file's header with ast.literal_eval, and on
+# CPython 3.11 two threads building ASTs at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905). The bot opens snapshots from its question and alert threads.
+_READING = threading.Lock()
 # What a citation needs of an article (never its body: reading bodies made every search slower).
 CITATION_COLUMNS = "a.seq, a.id, a.title, a.source, a.author, a.published_at, a.url, a.path"
 
@@ -120,12 +125,13 @@ class Snapshot:
         self._db = sqlite3.connect(f"file:{folder / _META}?immutable=1", uri=True, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._chunk_ids: dict[tuple[str, tuple[object, ...]], np.ndarray] = {}
-        try:
-            self.vectors = load_index(folder, manifest.vector_index)
-        except (ValueError, RuntimeError) as error:
-            self._db.close()
-            raise IndexMismatchError(f"index at {folder} is unreadable: {error}; rebuild it with `briefbot reindex`") from error
-        self.lexical = LexicalIndex.load(folder, manifest.count)
+        with _READING:
+            try:
+                self.vectors = load_index(folder, manifest.vector_index)
+            except (ValueError, RuntimeError) as error:
+                self._db.close()
+                raise IndexMismatchError(f"index at {folder} is unreadable: {error}; rebuild it with `briefbot reindex`") from error
+            self.lexical = LexicalIndex.load(folder, manifest.count)
         if self.vectors.count != manifest.count:
             raise IndexMismatchError(
                 f"index at {folder} is inconsistent: manifest says {manifest.count} passages, "

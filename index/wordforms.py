@@ -9,7 +9,7 @@ the index are unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 __all__ = ["irregular_stems", "related_forms"]
 
