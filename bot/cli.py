@@ -197,14 +197,16 @@ def _eval_timeline(engine: Engine, path: Path) -> int:
 def _reindex(engine: Engine, args: argparse.Namespace) -> int:
     from index.ingest import rebuild, restructure, upgrade
 
+    # An older format is brought up to date first; a structure asked for is still applied after it.
     if (upgraded := upgrade(engine.data_dir, engine.model_id)) is not None:
         print(f"upgraded: {upgraded.count} passages to index format {upgraded.format_version}; the BM25 index was "
               "rebuilt, nothing re-embedded")
-        return 0
     if args.structure:
         manifest = restructure(engine.data_dir, args.structure)
         print(f"restructured: {manifest.count} passages now in a '{manifest.vector_index}' index"
               f"{' (pinned)' if manifest.vector_index_pinned else ' (chosen by size)'}; nothing re-embedded")
+        return 0
+    if upgraded is not None:
         return 0
     manifest = rebuild(engine.data_dir, engine.rebuild_embedder())
     print(f"rebuilt: {manifest.articles} articles, {manifest.count} passages with {manifest.model}")

@@ -234,6 +234,10 @@ def test_an_index_whose_passages_are_current_is_upgraded_by_rebuilding_bm25_alon
     assert main(["reindex", "--data-dir", str(engine.data_dir)]) == 0
     assert "nothing re-embedded" in capsys.readouterr().out
     assert Snapshot.open(engine.data_dir).manifest.format_version == FORMAT_VERSION
+    set_format(FORMAT_VERSION - 1)  # a structure asked for with an upgrade is applied too, not dropped
+    assert main(["reindex", "--data-dir", str(engine.data_dir), "--structure", "hnsw-sq8"]) == 0
+    restructured = Snapshot.open(engine.data_dir).manifest
+    assert restructured.format_version == FORMAT_VERSION and restructured.vector_index == "hnsw-sq8"
 
     set_format(SAME_PASSAGES_SINCE - 1)
     assert upgrade(engine.data_dir, counting.model_id) is None
