@@ -23,7 +23,8 @@ from index.english import is_english
 from index.spelling import american_stems
 from index.wordforms import irregular_stems, related_forms
 
-__all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "is_stop_word", "LEXICAL_DIR"]
+__all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "is_stop_word",
+           "LEXICAL_DIR", "UNITED_STATES"]
 
 LEXICAL_DIR = "bm25"
 # Keep "85%" and "REMX" whole; single letters and digits carry no signal.
@@ -32,6 +33,13 @@ _STEMMER = Stemmer.Stemmer("english")
 # "licences" and "licenses", "defence" and "defense" are one term (index/spelling.py).
 _AMERICAN = american_stems(_STEMMER.stemWords)
 _IRREGULAR = irregular_stems(_STEMMER.stemWords)
+# "U.S." holds no term (single letters are dropped) and "US" is the pronoun "us", so "What did the US agree to?"
+# missed every brief that says "U.S.". A text naming the United States in any form also holds this term, which no
+# word tokenizes to: BM25 never scores it nor counts it in a passage's length; the relevance gate reads it.
+UNITED_STATES = "u.s."
+_NAMES_UNITED_STATES = re.compile(
+    r"\bU\.S\.(?:A\.)?|\bUSA?\b|\bUnited States\b|(?<!Latin )(?<!South )(?<!Central )(?<!North )\bAmericans?\b|"
+    r"(?<!Latin )(?<!South )(?<!Central )(?<!North )\bAmerica\b")
 
 
 def stems(words: Sequence[str]) -> list[str]:
@@ -67,8 +75,14 @@ _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 def name_terms(text: str) -> set[str]:
     """Terms of the capitalised words of a question: the names and places a passage must mention."""
+    text, united_states = _NAMES_UNITED_STATES.subn(" ", text)
     return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES
-            for t in tokenize(word) if t not in _QUESTION_TERMS}
+            for t in tokenize(word) if t not in _QUESTION_TERMS} | ({UNITED_STATES} if united_states else set())
+
+
+def _marks(text: str) -> list[str]:
+    """The terms a text holds beside its words' (UNITED_STATES)."""
+    return [UNITED_STATES] if _NAMES_UNITED_STATES.search(text) else []
 
 
 def is_stop_word(word: str) -> bool:
@@ -112,9 +126,10 @@ class LexicalIndex:
         lengths = np.zeros(max(len(texts), 1), np.float64)
         # An all-stop-word chunk gets a placeholder term, so every passage has a length; an index emptied by
         # removals keeps one placeholder document that `count` (and so every search) leaves out.
-        for passage, terms in enumerate([tokenize(t) or ["\x00"] for t in texts] or [["\x00"]]):
+        for passage, text in enumerate(texts or [""]):
+            terms = tokenize(text) or ["\x00"]
             lengths[passage] = len(terms)
-            for term, frequency in Counter(terms).items():
+            for term, frequency in Counter(terms + _marks(text)).items():
                 term_ids.append(vocab.setdefault(term, len(vocab)))
                 passage_ids.append(passage)
                 frequencies.append(frequency)
@@ -214,9 +229,9 @@ class LexicalIndex:
         or "Wakanda"): a corpus of a few briefs lacks most everyday words, and a question's verb then
         outweighed the subject it shares with the brief that answers it."""
         unseen = float(np.log(1 + (self.count + 0.5) / 0.5))
-        words = [w for w in _TOKEN.findall(query.lower()) if w not in _STOPWORDS]
+        words = [w for w in _TOKEN.findall(_NAMES_UNITED_STATES.sub(" ", query).lower()) if w not in _STOPWORDS]
         term_of = {w: t for w, t in zip(words, stems(words)) if t not in _QUESTION_TERMS}
-        weights = {t: self.idf(t) for t in term_of.values()}
+        weights = {t: self.idf(t) for t in term_of.values()} | {t: self.idf(t) for t in _marks(query)}
         if common_unseen == 1.0 or all(weights.values()):
             return {t: w or unseen for t, w in weights.items()}
         common = {t for w, t in term_of.items() if is_english(w)} - name_terms(query)
@@ -224,7 +239,7 @@ class LexicalIndex:
 
     def coverage(self, query: str, passage: str) -> float:
         """Share of the query's informative terms (IDF-weighted) that the passage contains."""
-        return weighted_share(self.term_weights(query), set(tokenize(passage)))
+        return weighted_share(self.term_weights(query), {*tokenize(passage), *_marks(passage)})
 
     def scores(self, text: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every passage (0 outside `allowed`); all zeros when no query term is known."""

@@ -45,7 +45,8 @@ __all__ = ["CITATION_COLUMNS", "Manifest", "Snapshot", "NewArticle", "write_gene
 
 # 2: BM25 indexes each passage with its brief's title. 3: a section heading starts a passage.
 # 4: BM25 terms spell British words the American way ("licences" is indexed as "licenses").
-FORMAT_VERSION = 4
+# 5: a passage naming the United States ("U.S.", "American") holds the term the gate reads for it (index.lexical).
+FORMAT_VERSION = 5
 # Passages are cut and embedded alike since format 3; the formats after it differ in their BM25 terms only,
 # so such an index is brought up to date by rebuilding its BM25 index, nothing re-embedded (index.ingest.upgrade).
 SAME_PASSAGES_SINCE = 3

@@ -238,6 +238,14 @@ def test_a_question_in_another_form_of_the_briefs_word_is_answered(real_engine: 
     assert _titles(real_engine, "How are defense contractors reacting?")[0] == GENEVA
 
 
+def test_the_united_states_is_named_in_any_form(real_engine: Engine) -> None:
+    """The briefs write "U.S.", readers "US": both questions were refused; questions off the briefs' subject stay refused."""
+    assert _titles(real_engine, "What did the US agree to?")[0] == GENEVA
+    assert _titles(real_engine, "Who negotiated for the US?")[0] == MEETINGS
+    for question in ("Who won the US Open tennis final?", "What is the tallest mountain in the United States?"):
+        assert real_engine.ask(question)[0].no_answer, question
+
+
 def test_a_paraphrase_is_answered_from_the_brief_that_words_it_otherwise(real_engine: Engine) -> None:
     """Issue 18: the brief "threads rare earths alongside TikTok negotiations"; readers ask in their own words."""
     for question in ("What other negotiations were rare earths lumped together with?",

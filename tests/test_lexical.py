@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from index.lexical import LEXICAL_DIR, LexicalIndex, name_terms, tokenize
+from index.lexical import LEXICAL_DIR, UNITED_STATES, LexicalIndex, name_terms, tokenize
 from tests.conftest import WIKINEWS
 
 
@@ -35,7 +35,7 @@ def test_search_matches_bm25s_retrieve() -> None:
 
 def test_the_files_are_bm25s_files_both_ways(tmp_path: Path) -> None:
     """An index folder written by bm25s (every index before 2026-12-06) loads and scores the same, and ours loads in bm25s."""
-    texts = ["Rare earth magnets from China.", "Lynas ships heavy rare earths.", "the of and", "Magnets, magnets, magnets."]
+    texts = ["Rare earth magnets from China.", "Lynas ships heavy rare earths to the U.S.", "the of and", "Magnets, magnets, magnets."]
     ours = LexicalIndex.build(texts)
     _bm25s(texts).save(str(tmp_path / "theirs" / LEXICAL_DIR))
     ours.save(tmp_path / "ours")
@@ -53,6 +53,20 @@ def _bm25s(texts: list[str]) -> bm25s.BM25:
     reference = bm25s.BM25()
     reference.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
     return reference
+
+
+def test_the_united_states_in_any_form_is_one_term_the_gate_reads() -> None:
+    """"U.S." holds no word and "US" is the pronoun "us": a passage naming the country in any form holds one
+    more term, which questions naming it weigh and BM25 never scores (the reference test above)."""
+    index = LexicalIndex.build(["The U.S. and China met.", "American magnet makers wait.", "US officials said so.",
+                                "Latin America exports copper.", "Tell us more about China."])
+    ids = np.arange(5)
+    assert index.weighted_presence({UNITED_STATES: 1.0}, ids).tolist() == [1, 1, 1, 0, 0]
+    for question in ("What did the US agree to?", "What did the U.S. agree to?", "What do Americans want?"):
+        assert UNITED_STATES in index.term_weights(question) and UNITED_STATES in name_terms(question), question
+    assert "us" not in index.term_weights("What did the US agree to?")
+    assert UNITED_STATES not in index.term_weights("Tell us about South America")
+    assert not index.scores(UNITED_STATES).any()
 
 
 def test_presence_comes_from_the_posting_lists_and_names_match_their_forms() -> None:
