@@ -21,6 +21,7 @@ import Stemmer
 from index.demonyms import PLACE_GROUPS
 from index.english import is_english
 from index.spelling import american_stems
+from index.synonyms import synonyms
 from index.wordforms import irregular_stems, related_forms
 
 __all__ = ["LexicalIndex", "tokenize", "stems", "name_terms", "top_k", "weighted_share", "frames_question", "is_stop_word",
@@ -210,8 +211,13 @@ class LexicalIndex:
 
     def family(self, term: str) -> list[str]:
         """The term and the vocabulary's other forms of its word (index.wordforms): "led" → lead,
-        "agre" → agreement, "failur" → fail."""
-        return [t for t in {term, *_IRREGULAR.get(term, ()), *related_forms(term)} if t in self._vocab]
+        "agre" → agreement, "failur" → fail; and for a word no passage holds, its synonyms (index.synonyms):
+        "respond" → react, "quarrel" → dispute (synonyms of the words it has let everyday questions through:
+        docs/quality.md, "Synonyms")."""
+        forms = {term, *_IRREGULAR.get(term, ()), *related_forms(term)}
+        if term not in self._vocab:
+            forms.update(synonyms(term))
+        return [t for t in forms if t in self._vocab]
 
     def weighted_presence(self, weights: dict[str, float], ids: np.ndarray) -> np.ndarray:
         """For each passage id, the share of `weights`' term weight its text and title hold."""

@@ -237,15 +237,15 @@ async def test_real_geneva_reply_opens_with_a_brief_citing_the_expedited_export_
 async def test_a_refusal_offers_the_closest_briefs_with_buttons_that_open_them(
         bot_api: FakeBotApi, start_bot: Any, real_index_dir: Path, real_embedder: Embedder, tmp_path: Path) -> None:
     """Too far in words and meaning to answer from, so refused; the brief it means is offered first, and its
-    button opens the nearest passage (Adam Smith: "I don't think we resolved the rare earth question")."""
+    button opens that brief at its passage nearest the question."""
     engine = Engine(copy_index(real_index_dir, tmp_path / "real"), embedder=real_embedder, today=lambda: SAMPLE_TODAY)
     async with start_bot(engine):
-        rec = await ask_bot(bot_api, 1001, "Did the congressman think the minerals quarrel was settled?", timeout=60)
+        rec = await ask_bot(bot_api, 1001, "Why have the promised shipments not moved since the Swiss deal?", timeout=60)
         text = shown(rec)
         assert text.startswith("Nothing in the briefs answers this") and "\n\nClosest briefs (none answers it as asked)\n[1] " in text
         first = buttons(rec)[0]
-        assert first["text"].startswith("[1] U.S.-China Rare Earth Dispute") and first["callback_data"].startswith("ctx:")
+        assert first["text"].startswith("[1] Has U.S.-China Trade Truce") and first["callback_data"].startswith("ctx:")
         assert not [b for b in buttons(rec) if b["text"] in ("More", "Sources", "Timeline")]  # no answer to expand
         await press(bot_api, 1001, rec.result["message_id"], first["callback_data"])
         opened = await bot_api.wait_for_request("sendMessage", lambda r: r.params["chat_id"] == 1001)
-    assert shown(opened).startswith("From [1] U.S.-China Rare Earth Dispute") and "resolved the rare earth question" in shown(opened)
+    assert shown(opened).startswith("From [1] Has U.S.-China Trade Truce Faltered Over Rare Earths?")

@@ -69,6 +69,16 @@ def test_the_united_states_in_any_form_is_one_term_the_gate_reads() -> None:
     assert not index.scores(UNITED_STATES).any()
 
 
+def test_a_word_no_passage_holds_is_held_by_its_synonyms() -> None:
+    """"quarrel" is met by "dispute" and "settled" by "resolved" while no passage holds the word itself; a word
+    the corpus has keeps to its own forms (synonyms of common words let everyday questions through)."""
+    index = LexicalIndex.build(["China and the U.S. dispute the quotas.", "The talks resolved nothing.", "Tariffs rose."])
+    weights = index.term_weights("Was the quarrel settled?")
+    np.testing.assert_allclose(index.weighted_presence(weights, np.arange(3)), [0.5, 0.5, 0.0])
+    assert index.family(tokenize("disputes")[0]) == ["disput"]
+    assert not index.family(tokenize("pickleball")[0])
+
+
 def test_presence_comes_from_the_posting_lists_and_names_match_their_forms() -> None:
     """Issue 18: no stored text is tokenised at question time; a name is met by its other forms
     ("Hungary" by "Hungarian", "Austrian" by "Austria"), so the rare-name rule stops refusing them."""
