@@ -6,6 +6,7 @@ stemmed single-word synonyms of its three most frequent senses."""
 
 from __future__ import annotations
 
+import bisect
 import gzip
 from functools import lru_cache
 from pathlib import Path
@@ -17,15 +18,14 @@ TABLE = Path(__file__).with_name("synonyms.txt.gz")
 
 def synonyms(term: str) -> list[str]:
     """The stemmed synonyms of a stemmed term (none for a name or a word WordNet lacks)."""
-    text = _table()
-    start = text.find(f"\n{term} ")
-    if start < 0:
-        return []
-    start += len(term) + 2
-    return text[start : text.index("\n", start)].split()
+    lines = _table()
+    key = f"{term} "
+    at = bisect.bisect_left(lines, key)
+    return lines[at][len(key):].split() if at < len(lines) and lines[at].startswith(key) else []
 
 
 @lru_cache(maxsize=1)
-def _table() -> str:
-    """The table as one string, searched in place (3 ms to read, where a dict of it took 15 ms to build)."""
-    return "\n" + gzip.decompress(TABLE.read_bytes()).decode()
+def _table() -> list[str]:
+    """The table's lines, sorted by term (a space sorts before any letter of a longer term): bisected, where a
+    dict of them took 15 ms to build."""
+    return gzip.decompress(TABLE.read_bytes()).decode().splitlines()

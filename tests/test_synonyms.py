@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from index.lexical import tokenize
-from index.synonyms import synonyms
+from index.synonyms import _table, synonyms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import make_synonyms  # noqa: E402
@@ -17,6 +17,7 @@ def test_the_packaged_table_gives_stemmed_synonyms() -> None:
     assert {"react", "answer"} <= set(synonyms(respond))
     assert "disput" in synonyms(tokenize("quarrel")[0])
     assert synonyms("pickleball") == []
+    assert _table() == sorted(_table())  # bisected
 
 
 def test_the_table_is_made_from_wordnet_files_whose_lines_end_in_crlf(tmp_path: Path) -> None:
