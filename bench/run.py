@@ -44,7 +44,7 @@ from bot.config import EngineConfig  # noqa: E402
 from index.chunk import chunk_article  # noqa: E402
 from index.embed import DEFAULT_MODEL_ID, load_embedder  # noqa: E402
 from index.onnx_embed import load_exported_embedder  # noqa: E402
-from index.ingest import embed_chunks, ingest_paths  # noqa: E402
+from index.ingest import embed_chunks, ingest_paths, upgrade  # noqa: E402
 from index.parse import parse_file  # noqa: E402
 from index.precision import BFLOAT16, FLOAT32, native_bf16  # noqa: E402
 from index.records import Article  # noqa: E402
@@ -134,6 +134,7 @@ def build_scale_index(size: int, items: list[NewArticle], pool: np.ndarray) -> P
     measures speed, memory and ANN recall, not answer quality."""
     target = CACHE / f"scale-{size}"
     if (target / "index" / "current").exists():
+        upgrade(target, DEFAULT_MODEL_ID)  # a cache of an older index format: BM25 rebuilt, nothing re-embedded
         return target
     shutil.rmtree(target, ignore_errors=True)
     new, total, replica = [], 0, 0
@@ -271,7 +272,9 @@ def bench_cold_start(data_dir: Path, runs: int, backend: str = "auto") -> float:
 
 def samples_index() -> Path:
     data_dir = CACHE / "samples"
-    if not (data_dir / "index" / "current").exists():
+    if (data_dir / "index" / "current").exists():
+        upgrade(data_dir, DEFAULT_MODEL_ID)
+    else:
         shutil.rmtree(data_dir, ignore_errors=True)
         subprocess.run([PYTHON, "-m", "bot.cli", "ingest", "--data-dir", str(data_dir), str(ROOT / "data" / "articles")],
                        check=True, cwd=ROOT, capture_output=True)

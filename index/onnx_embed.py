@@ -40,6 +40,7 @@ import numpy as np
 from index import background as background_jobs, int8
 from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, model_path_for
 from index.errors import BriefbotError
+from index.openvino_runtime import openvino_runtime
 from index.model_cache import MANIFEST, entry_name, publish, scratch_folder, verified, weights_digest, writable, write_manifest
 from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, cpu_signature, native_bf16, native_int8
 
@@ -78,9 +79,7 @@ PENDING = "gate_pending"  # manifest key: the candidate precisions whose gate ha
 
 
 def _openvino_version() -> str:
-    import openvino as ov
-
-    return str(ov.get_version())
+    return str(openvino_runtime().get_version())
 
 
 def _entry(root: Path, model_id: str, model_path: Path) -> Path:
@@ -138,12 +137,10 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=int(info.get("max_tokens", MAX_TOKENS)))
         # Pad each batch to its longest text (the shipped tokenizer.json pads everything to 128).
         self._tokenizer.enable_padding(pad_id=int(info.get("pad_id", 0)), pad_token=str(info.get("pad_token", "[PAD]")))
-        import openvino as ov
-
         compiled = _compile(folder, precision, threads)
         self._inputs = {name for port in compiled.inputs for name in port.get_names()}
         self._request = compiled.create_infer_request()
-        self._streams = ov.AsyncInferQueue(compiled, threads)
+        self._streams = openvino_runtime().AsyncInferQueue(compiled, threads)
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
@@ -194,15 +191,13 @@ def _compile(folder: Path, precision: str, threads: int):  # type: ignore[no-unt
     on the shared 2-core machine 2.3x PyTorch fp32 where one 2-thread stream gave 1.2x: threads of one
     stream wait for each other whenever another process takes a core).
     """
-    import openvino as ov
-
     config: dict[str, object] = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision],
                                  "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": threads,
                                  "PERFORMANCE_HINT": "LATENCY" if threads == 1 else "THROUGHPUT"}
     if os.access(folder, os.W_OK):
         config["CACHE_DIR"] = str(folder / "compiled")
     model = folder / (int8.INT8_MODEL if precision == INT8 else "model.onnx")
-    return ov.Core().compile_model(str(model), "CPU", config)
+    return openvino_runtime().Core().compile_model(str(model), "CPU", config)
 
 
 def choose_precision(info: dict[str, Any], setting: str, stored: frozenset[str] = frozenset()) -> tuple[str, str]:

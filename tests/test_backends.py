@@ -289,8 +289,10 @@ loaded = [m for m in ("torch", "sentence_transformers", "transformers") if m in 
 assert code == 0 and not loaded, (code, loaded)
 print("TORCH-FREE")
 # What only ingest needs, or what the question path no longer uses (each costs a one-shot ask 50-200 ms;
-# pydantic, which the configuration once used, 0.16 s; index.ingest with parsing, PDF and cleaning, 25 ms).
-print("INGEST-ONLY", sorted(m for m in ("scipy", "bm25s", "ftfy", "pydantic", "index.ingest") if m in sys.modules))
+# pydantic, which the configuration once used, 0.16 s; index.ingest with parsing, PDF and cleaning, 25 ms;
+# OpenVINO's model-conversion tools and telemetry client, 130-170 ms: index/openvino_runtime.py).
+print("INGEST-ONLY", sorted(m for m in ("scipy", "bm25s", "ftfy", "pydantic", "index.ingest", "openvino.tools.ovc",
+                                        "openvino_telemetry") if sys.modules.get(m) is not None))
 """
 
 
