@@ -21,9 +21,7 @@ from index.synonyms import TABLE  # noqa: E402
 
 _PARTS = ("noun", "verb", "adj", "adv")
 _SENSES = 3
-_NOTICE = ("# Synonyms from WordNet 3.0, stemmed (bench/make_synonyms.py). WordNet 3.0 Copyright 2006 by Princeton "
-           "University. All rights reserved.\n# THIS SOFTWARE AND DATABASE IS PROVIDED \"AS IS\" AND PRINCETON UNIVERSITY "
-           "MAKES NO REPRESENTATIONS OR WARRANTIES, EXPRESS OR IMPLIED.\n")
+_HEADER = "# Synonyms from WordNet 3.0, stemmed (bench/make_synonyms.py). WordNet's license:\n"
 
 
 def synonym_words(folder: Path) -> dict[str, set[str]]:
@@ -52,7 +50,9 @@ def table(folder: Path) -> str:
     for word, term in zip(by_word, stems(list(by_word))):
         if term in english:
             by_term[term].update(t for t in stems(sorted(by_word[word])) if t != term)
-    return _NOTICE + "".join(f"{t} {' '.join(sorted(s))}\n" for t, s in sorted(by_term.items()) if s)
+    # The license asks that its notice, statements and disclaimer appear on all copies of the database.
+    notice = "".join(f"# {line}".rstrip() + "\n" for line in (folder / "LICENSE").read_text("latin-1").splitlines())
+    return _HEADER + notice + "".join(f"{t} {' '.join(sorted(s))}\n" for t, s in sorted(by_term.items()) if s)
 
 
 def main() -> None:
@@ -60,7 +60,8 @@ def main() -> None:
     parser.add_argument("wordnet", type=Path, help="a WordNet 3.0 dict folder")
     text = table(parser.parse_args().wordnet)
     TABLE.write_bytes(gzip.compress(text.encode(), 9, mtime=0))
-    print(f"{TABLE}: {text.count(chr(10)) - 2} words, {TABLE.stat().st_size:,} bytes")
+    words = sum(1 for line in text.splitlines() if not line.startswith("#"))
+    print(f"{TABLE}: {words} words, {TABLE.stat().st_size:,} bytes")
 
 
 if __name__ == "__main__":

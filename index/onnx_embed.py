@@ -40,8 +40,8 @@ import numpy as np
 from index import background as background_jobs, int8
 from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, model_path_for
 from index.errors import BriefbotError
-from index.openvino_runtime import openvino_runtime
 from index.model_cache import MANIFEST, entry_name, publish, scratch_folder, verified, weights_digest, writable, write_manifest
+from index.openvino_runtime import openvino_runtime
 from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, cpu_signature, native_bf16, native_int8
 
 __all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "gate_export", "cached_onnx_embedder", "find_export",

@@ -2,7 +2,8 @@
 "settled") is held by a passage holding one of its synonyms ("react", "dispute", "resolve"), in the relevance
 gate only (index.lexical.LexicalIndex.family). The table (synonyms.txt.gz beside this module, about 150 KB, made
 by bench/make_synonyms.py) maps each English word the bundled model knows, stemmed as the index stems it, to the
-stemmed single-word synonyms of its three most frequent senses."""
+stemmed single-word synonyms of its three most frequent senses. WordNet 3.0 Copyright 2006 by Princeton University;
+its license heads the table."""
 
 from __future__ import annotations
 
