@@ -39,8 +39,7 @@ _IRREGULAR = irregular_stems(_STEMMER.stemWords)
 # word tokenizes to: BM25 never scores it nor counts it in a passage's length; the relevance gate reads it.
 UNITED_STATES = "u.s."
 _NAMES_UNITED_STATES = re.compile(
-    r"\bU\.S\.(?:A\.)?|\bUSA?\b|\bUnited States\b|(?<!Latin )(?<!South )(?<!Central )(?<!North )\bAmericans?\b|"
-    r"(?<!Latin )(?<!South )(?<!Central )(?<!North )\bAmerica\b")
+    r"\bU\.S\.(?:A\.)?|\bUSA?\b|\bUnited States\b|(?<!Latin )(?<!South )(?<!Central )(?<!North )\bAmerica(?:ns?)?\b")
 
 
 def stems(words: Sequence[str]) -> list[str]:
@@ -76,14 +75,20 @@ _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
 
 def name_terms(text: str) -> set[str]:
     """Terms of the capitalised words of a question: the names and places a passage must mention."""
-    text, united_states = _NAMES_UNITED_STATES.subn(" ", text)
-    return {t for word in _CAPITALISED.findall(text) if word.lower() not in _NOT_NAMES
-            for t in tokenize(word) if t not in _QUESTION_TERMS} | ({UNITED_STATES} if united_states else set())
+    rest, marks = _split_marks(text)
+    return {t for word in _CAPITALISED.findall(rest) if word.lower() not in _NOT_NAMES
+            for t in tokenize(word) if t not in _QUESTION_TERMS} | set(marks)
 
 
 def _marks(text: str) -> list[str]:
-    """The terms a text holds beside its words' (UNITED_STATES)."""
+    """The terms a passage holds beside its words' (UNITED_STATES)."""
     return [UNITED_STATES] if _NAMES_UNITED_STATES.search(text) else []
+
+
+def _split_marks(question: str) -> tuple[str, list[str]]:
+    """The question without its names of the United States, and the terms they stand for: "US" is no pronoun."""
+    rest, found = _NAMES_UNITED_STATES.subn(" ", question)
+    return rest, [UNITED_STATES] if found else []
 
 
 def is_stop_word(word: str) -> bool:
@@ -235,9 +240,10 @@ class LexicalIndex:
         or "Wakanda"): a corpus of a few briefs lacks most everyday words, and a question's verb then
         outweighed the subject it shares with the brief that answers it."""
         unseen = float(np.log(1 + (self.count + 0.5) / 0.5))
-        words = [w for w in _TOKEN.findall(_NAMES_UNITED_STATES.sub(" ", query).lower()) if w not in _STOPWORDS]
+        rest, marks = _split_marks(query)
+        words = [w for w in _TOKEN.findall(rest.lower()) if w not in _STOPWORDS]
         term_of = {w: t for w, t in zip(words, stems(words)) if t not in _QUESTION_TERMS}
-        weights = {t: self.idf(t) for t in term_of.values()} | {t: self.idf(t) for t in _marks(query)}
+        weights = {t: self.idf(t) for t in [*term_of.values(), *marks]}
         if common_unseen == 1.0 or all(weights.values()):
             return {t: w or unseen for t, w in weights.items()}
         common = {t for w, t in term_of.items() if is_english(w)} - name_terms(query)

@@ -275,10 +275,9 @@ def test_a_refused_question_is_offered_the_brief_it_may_mean_by_title(real_engin
     """"The promised shipments" and "the Swiss deal" are too far in words and meaning to answer from, so the
     question is refused ("Swiss" is a rare name the briefs, which say Geneva, never write); the brief in which
     "key shipments remain stalled" is offered first by title. Everyday questions are offered nothing."""
-    for question, first in (("Why have the promised shipments not moved since the Swiss deal?", GENEVA),):
-        answer, _ = real_engine.ask(question)
-        assert answer.no_answer and answer.closest and answer.closest[0].citation.title == first, question
-        assert answer_to_json(answer)["closest"][0]["citation"]["title"] == first  # type: ignore[index]
+    answer, _ = real_engine.ask("Why have the promised shipments not moved since the Swiss deal?")
+    assert answer.no_answer and answer.closest and answer.closest[0].citation.title == GENEVA
+    assert answer_to_json(answer)["closest"][0]["citation"]["title"] == GENEVA  # type: ignore[index]
     for question in ["recipe for lasagna", "weather in Paris tomorrow", "who won the football world cup"]:
         answer, _ = real_engine.ask(question)
         assert answer.no_answer and not answer.closest, question
