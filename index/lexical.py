@@ -11,7 +11,7 @@ import bisect
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from functools import lru_cache
 from pathlib import Path
 
@@ -283,7 +283,7 @@ def _place_forms() -> dict[str, frozenset[str]]:
     return forms
 
 
-def weighted_share(weights: dict[str, float], present: set[str]) -> float:
+def weighted_share(weights: dict[str, float], present: Set[str]) -> float:
     """Share of the weight of `weights`' terms found in `present` (0 for no terms)."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in present) / total if total else 0.0

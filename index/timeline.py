@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from index.embed import Embedder
 from index.lexical import frames_question, name_terms, tokenize, weighted_share
 from index.records import Answer, Citation, Timeline, TimelineEntry
 from index.retrieve import SearchFilter
-from index.store import CITATION_COLUMNS, Snapshot, citation_from_row
+from index.store import Snapshot
 from index.timeframe import parse_time
 
 __all__ = ["StoryQuestion", "story_question", "StorySettings", "StoryBrief", "Storyteller", "choose_shown",
@@ -213,8 +214,9 @@ class Storyteller:
         grouped: dict[int, list[int]] = {}
         for row, passage in enumerate(rows):
             grouped.setdefault(passage["seq"], []).append(row)
-        return [self._score(about, [rows[i] for i in members], cosines[members], named[members])
-                for members in grouped.values()]
+        citations = self.snapshot.citations(grouped)
+        return [self._score(about, citations[seq], [rows[i] for i in members], cosines[members], named[members])
+                for seq, members in grouped.items()]
 
     def _candidate_briefs(self, about: _Subject, allowed: np.ndarray, n: int) -> list[int]:
         dense = self.snapshot.vectors.search(about.vector, n, allowed)[1]
@@ -234,24 +236,29 @@ class Storyteller:
         return {chunk_id: chunk.text for chunk_id, (chunk, _) in self.snapshot.chunks(ids).items()}
 
     def _passages(self, seqs: Sequence[int]) -> list[sqlite3.Row]:
-        """The candidate briefs' passages (id, position) with their citation, in brief order."""
+        """The candidate briefs' passages (chunk_id, position, seq), in brief order."""
         if not seqs:
             return []
         marks = ",".join("?" * len(seqs))
         return self.snapshot.query(
-            f"SELECT c.id AS chunk_id, c.position, {CITATION_COLUMNS} FROM chunks c JOIN articles a "
-            f"ON a.seq = c.article_seq WHERE c.article_seq IN ({marks}) ORDER BY c.article_seq, c.position", list(seqs))
+            f"SELECT id AS chunk_id, position, article_seq AS seq FROM chunks WHERE article_seq IN ({marks}) "
+            "ORDER BY article_seq, position", list(seqs))
 
-    def _score(self, about: _Subject, rows: list[sqlite3.Row], cosines: np.ndarray, named: np.ndarray) -> StoryBrief:
+    def _score(self, about: _Subject, citation: Citation, rows: list[sqlite3.Row], cosines: np.ndarray,
+               named: np.ndarray) -> StoryBrief:
         s = self.settings
-        ids = [r["chunk_id"] for r in rows]
-        citation = citation_from_row(rows[0])
-        title = weighted_share(about.weights, set(tokenize(citation.title)))
-        share = float(named.mean())
+        title = weighted_share(about.weights, _title_terms(citation.title))
+        share = np.count_nonzero(named) / len(named)
         best = float(cosines.max())
         score = s.title_weight * title + share + s.similarity_weight * best
-        passages = tuple((int(i), int(r["position"]), float(c)) for i, r, c in zip(ids, rows, cosines.tolist()))
+        passages = tuple((r["chunk_id"], r["position"], c) for r, c in zip(rows, cosines.tolist()))
         return StoryBrief(rows[0]["seq"], citation, title, share, best, score, passages)
+
+
+@lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:
+    """A title's terms: every story check scores the same candidate briefs' titles again."""
+    return frozenset(tokenize(title))
 
 
 # --------------------------------------------------------------------------- entries
