@@ -296,7 +296,7 @@ def main() -> None:
     fp32 = load_embedder(None, FLOAT32)
     ingest_precision = BFLOAT16 if native_bf16() else FLOAT32
     ov_ingest = load_exported_embedder(samples, None, lambda: fp32, precision=ingest_precision,
-                                       threads=os.cpu_count() or 1, cache_dir=MODEL_CACHE)
+                                       streams=os.cpu_count() or 1, cache_dir=MODEL_CACHE)
     vectors = base_vectors(ov_ingest, items)
     ann_queries, pool = split_queries(sentence_vectors()[1], ANN_QUERIES)
     if args.build_only:
@@ -310,7 +310,7 @@ def main() -> None:
     n = sum(len(i.chunks) for i in sample)
     torch_bf16 = load_embedder(None, BFLOAT16)
     onnx = load_exported_embedder(samples, None, lambda: fp32, cache_dir=MODEL_CACHE)  # queries: fp32, one thread
-    ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, threads=os.cpu_count() or 1,
+    ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, streams=os.cpu_count() or 1,
                                   cache_dir=MODEL_CACHE)
     texts = [f"{i.article.title}\n{c.text}" for i in sample for c in i.chunks]
     reference = fp32.embed(texts)

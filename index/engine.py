@@ -134,7 +134,7 @@ class Engine:
         fallback = resolve_precision(self.precision)
         return load_exported_embedder(self.data_dir, self.model, lambda: load_embedder(self.model, fallback),
                                       self.backend, precision=parse_precision(self.precision),
-                                      threads=os.cpu_count() or 1, cache_dir=self.cache_dir, stored=stored,
+                                      streams=os.cpu_count() or 1, cache_dir=self.cache_dir, stored=stored,
                                       background=self.background_export)
 
     @property

@@ -53,6 +53,10 @@ MIN_COSINE_BF16 = 0.998
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 _EXPORT_VERSION = 4
 # The int8 model keeps some operations in floating point: bf16 ones where the CPU has native bf16.
+# A question (about 20 tokens) runs on this many cores in one stream: on 2 cores its embedding took 9-11 ms
+# against 12-14 ms on one, and bot replies 40 ms p50 against 47 ms, with 200 questions at once answered as
+# fast (bench/bot_latency.py, docs/performance.md).
+QUESTION_CORES = 2
 _OPENVINO_PRECISION = {FLOAT32: "f32", BFLOAT16: "bf16", INT8: "bf16" if native_bf16() else "f32"}
 _LOG = logging.getLogger("briefbot")
 # Short and long, ASCII and not, names and numbers, one text far past the 256-token limit.
@@ -119,11 +123,11 @@ class OnnxEmbedder:
 
     `precision` "bfloat16" runs the matrix products in bf16, "int8" runs the NNCF-quantised model (outputs
     are float32 unit rows either way);
-    `threads` 1 suits one short query at a time, every core suits ingest: one single-threaded stream per
-    core, fed batches asynchronously. Thread-safe (one `embed` at a time).
+    `streams` 1 suits one short question at a time (one stream on up to `QUESTION_CORES` cores); one per core
+    suits ingest: single-threaded streams fed batches asynchronously. Thread-safe (one `embed` at a time).
     """
 
-    def __init__(self, folder: Path, model_id: str, precision: str = FLOAT32, threads: int = 1,
+    def __init__(self, folder: Path, model_id: str, precision: str = FLOAT32, streams: int = 1,
                  info: dict[str, Any] | None = None) -> None:
         from tokenizers import Tokenizer
 
@@ -132,15 +136,15 @@ class OnnxEmbedder:
         self.model_id = model_id
         self.dimension = int(info["dimension"])
         self.precision = precision
-        self.threads = threads
+        self.streams = streams
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=int(info.get("max_tokens", MAX_TOKENS)))
         # Pad each batch to its longest text (the shipped tokenizer.json pads everything to 128).
         self._tokenizer.enable_padding(pad_id=int(info.get("pad_id", 0)), pad_token=str(info.get("pad_token", "[PAD]")))
-        compiled = _compile(folder, precision, threads)
+        compiled = _compile(folder, precision, streams)
         self._inputs = {name for port in compiled.inputs for name in port.get_names()}
         self._request = compiled.create_infer_request()
-        self._streams = openvino_runtime().AsyncInferQueue(compiled, threads)
+        self._streams = openvino_runtime().AsyncInferQueue(compiled, streams)
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
@@ -184,16 +188,17 @@ class OnnxEmbedder:
         self._streams.wait_all()
 
 
-def _compile(folder: Path, precision: str, threads: int):  # type: ignore[no-untyped-def]
+def _compile(folder: Path, precision: str, streams: int):  # type: ignore[no-untyped-def]
     """The model compiled for this CPU; compiled blobs are cached beside it when the folder is writable.
 
-    One thread: one stream (a query's latency). More: as many single-threaded streams (ingest's throughput;
-    on the shared 2-core machine 2.3x PyTorch fp32 where one 2-thread stream gave 1.2x: threads of one
-    stream wait for each other whenever another process takes a core).
+    One stream: a question's latency, on up to `QUESTION_CORES` cores. More: as many single-threaded streams
+    (ingest's throughput; on the shared 2-core machine 2.3x PyTorch fp32 where one 2-thread stream gave 1.2x:
+    threads of one stream wait for each other whenever another process takes a core).
     """
+    question = streams == 1
     config: dict[str, object] = {"INFERENCE_PRECISION_HINT": _OPENVINO_PRECISION[precision],
-                                 "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": threads,
-                                 "PERFORMANCE_HINT": "LATENCY" if threads == 1 else "THROUGHPUT"}
+                                 "INFERENCE_NUM_THREADS": min(QUESTION_CORES, os.cpu_count() or 1) if question else streams,
+                                 "NUM_STREAMS": streams, "PERFORMANCE_HINT": "LATENCY" if question else "THROUGHPUT"}
     if os.access(folder, os.W_OK):
         config["CACHE_DIR"] = str(folder / "compiled")
     model = folder / (int8.INT8_MODEL if precision == INT8 else "model.onnx")
@@ -227,7 +232,7 @@ def choose_precision(info: dict[str, Any], setting: str, stored: frozenset[str] 
 
 
 def cached_onnx_embedder(roots: Sequence[Path], model_id: str, model_path: Path, precision: str = FLOAT32,
-                         threads: int = 1, stored: frozenset[str] = frozenset()) -> OnnxEmbedder | None:
+                         streams: int = 1, stored: frozenset[str] = frozenset()) -> OnnxEmbedder | None:
     """The verified export for this model if one is cached (None if none is, or it was refused).
 
     `precision` is a setting (auto, float32, bfloat16, int8); the embedder's `precision` says what it
@@ -241,7 +246,7 @@ def cached_onnx_embedder(roots: Sequence[Path], model_id: str, model_path: Path,
     if precision == INT8 and chosen != INT8:
         _LOG.warning("BRIEFBOT_PRECISION=int8 not used (%s); ingest runs in %s", why, chosen)
     try:
-        return OnnxEmbedder(folder, model_id, chosen, threads, info)
+        return OnnxEmbedder(folder, model_id, chosen, streams, info)
     except Exception:  # a damaged compiled cache is not fatal: the caller falls back to PyTorch
         return None
 
@@ -358,13 +363,13 @@ def _gate(tmp: Path, model_id: str, info: dict[str, object], candidates: list[st
     if too_small:
         results = {p: int8.GateResult(p, False, too_small) for p in candidates}
     else:
-        threads = os.cpu_count() or 1
-        fp32 = OnnxEmbedder(tmp, model_id, FLOAT32, threads, info)
+        streams = os.cpu_count() or 1
+        fp32 = OnnxEmbedder(tmp, model_id, FLOAT32, streams, info)
         questions, reference = fp32.embed(list(retrieval.questions)), fp32.embed(list(retrieval.passages))
         for precision in candidates:
             if precision == INT8:
                 int8.quantize_int8(tmp / "model.onnx", tmp, int8.calibration_texts(), fp32.tokenize)
-            candidate = OnnxEmbedder(tmp, model_id, precision, threads, info)
+            candidate = OnnxEmbedder(tmp, model_id, precision, streams, info)
             results[precision] = int8.retrieval_gate(precision, retrieval, questions, reference, candidate.embed)
     for result in results.values():
         if not result.passed:
@@ -418,7 +423,7 @@ def _export(reference: object, model_path: Path, target: Path) -> dict[str, obje
 
 
 def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable[[], Embedder],
-                           backend: str = "auto", *, precision: str = FLOAT32, threads: int = 1,
+                           backend: str = "auto", *, precision: str = FLOAT32, streams: int = 1,
                            cache_dir: Path | None = None, stored: frozenset[str] = frozenset(),
                            background: bool = False) -> Embedder:
     """The verified ONNX export run by OpenVINO (no torch import) when possible, else `fallback()`.
@@ -428,8 +433,8 @@ def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable
     written); a refused export is not retried until the weights change. The retrieval gate of its bf16/int8
     candidates (~2 min) runs now too, or with `background` (BRIEFBOT_BACKGROUND_EXPORT) in a detached
     process (index.export_job) while this command goes on in float32 (the float32 export takes seconds).
-    Queries use float32 on one thread; ingest uses `precision` (a setting, see `choose_precision`) on
-    every core, given the precisions already in the index (`stored`).
+    Questions use float32 in one stream; ingest uses `precision` (a setting, see `choose_precision`) in a stream
+    per core, given the precisions already in the index (`stored`).
     """
     if backend not in ("auto", "openvino", "torch"):
         raise BriefbotError(f"BRIEFBOT_EMBED_BACKEND={backend!r} is not one of auto, openvino, torch")
@@ -445,7 +450,7 @@ def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable
         found = find_export(roots, model_id, path)
     if found is not None and found[1].get(PENDING):
         _finish_gate(found[0], model_id, path, background)
-    embedder = cached_onnx_embedder(roots, model_id, path, precision, threads, stored)
+    embedder = cached_onnx_embedder(roots, model_id, path, precision, streams, stored)
     return embedder if embedder is not None else fallback()
 
 

@@ -203,7 +203,7 @@ def onnx_embedder(onnx_export_dir: Path) -> OnnxEmbedder:
 @pytest.fixture(scope="session")
 def onnx_ingest_embedder(onnx_export_dir: Path) -> OnnxEmbedder:
     """What ingest uses: int8 or bf16 where the CPU has the units and the gate passed them, on every core."""
-    found = cached_onnx_embedder(export_roots(onnx_export_dir, None), MODEL_ID, default_model_path(), AUTO, threads=2)
+    found = cached_onnx_embedder(export_roots(onnx_export_dir, None), MODEL_ID, default_model_path(), AUTO, streams=2)
     assert found is not None and found.precision == choose_precision(_export_info(onnx_export_dir), AUTO)[0]
     return found
 
