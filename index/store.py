@@ -173,6 +173,17 @@ class Snapshot:
         citations = self.citations([r[1] for r in rows])
         return {r[0]: (Chunk(citations[r[1]].article_id, r[2], r[3]), citations[r[1]]) for r in rows}
 
+    def passages_of(self, seqs: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Chunk ids, positions and article seqs of every passage of these articles, in article then passage order."""
+        found = np.empty((0, 3), np.int64)
+        if len(seqs):
+            cursor = self._db.cursor()
+            cursor.row_factory = None  # plain tuples: one array, no Row per passage
+            rows = cursor.execute(f"SELECT id, position, article_seq FROM chunks WHERE article_seq IN "
+                                  f"({','.join('?' * len(seqs))}) ORDER BY article_seq, position", list(seqs)).fetchall()
+            found = np.array(rows, np.int64).reshape(-1, 3)
+        return found[:, 0], found[:, 1], found[:, 2]
+
     def citations(self, seqs: Collection[int]) -> dict[int, Citation]:
         """Articles' citations by seq, remembered: a question reads the same few briefs several times (its
         passages, the story check), and building them from joined rows cost more than the query itself."""

@@ -14,7 +14,6 @@ its passages name X, and its passages' meaning is close to X (`StorySettings`, m
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -148,7 +147,15 @@ class StoryBrief:
     passage_share: float  # share of its passages that name the subject
     best_similarity: float  # its best passage's cosine to the subject (stored vectors)
     about: float = 0.0
-    passages: tuple[tuple[int, int, float], ...] = field(default=(), repr=False)  # (chunk id, position, cosine)
+    # Its passages in order: chunk ids, positions and cosines to the subject (views of the candidates' arrays).
+    passage_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False, compare=False)
+    positions: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False, compare=False)
+    cosines: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32), repr=False, compare=False)
+
+    @property
+    def passages(self) -> list[tuple[int, int, float]]:
+        """(chunk id, position, cosine) of each passage, made when a timeline reads them (the story check never does)."""
+        return list(zip(self.passage_ids.tolist(), self.positions.tolist(), self.cosines.tolist()))
 
 
 @dataclass(frozen=True)
@@ -204,19 +211,23 @@ class Storyteller:
         allowed = self.snapshot.chunk_ids(f"{condition} AND a.published_at IS NOT NULL", params)
         if not len(allowed):
             return []
-        seqs = self._candidate_briefs(about, allowed, candidates or self.settings.candidates)
-        rows = self._passages(seqs)
-        ids = np.array([r["chunk_id"] for r in rows], dtype=np.int64)
+        ids, positions, brief_seqs = self.snapshot.passages_of(
+            self._candidate_briefs(about, allowed, candidates or self.settings.candidates))
+        if not len(ids):
+            return []
         # Read once for every candidate: the stored vectors, and the BM25 posting lists for the names (a
         # passage's document holds its brief's title too). Nothing is embedded or tokenised again.
-        cosines = self.snapshot.vectors.vectors(ids) @ about.vector if len(ids) else np.empty(0, np.float32)
+        cosines = self.snapshot.vectors.vectors(ids) @ about.vector
         named = self.snapshot.lexical.weighted_presence(about.names, ids) >= self.settings.passage_names
-        grouped: dict[int, list[int]] = {}
-        for row, passage in enumerate(rows):
-            grouped.setdefault(passage["seq"], []).append(row)
-        citations = self.snapshot.citations(grouped)
-        return [self._score(about, citations[seq], [rows[i] for i in members], cosines[members], named[members])
-                for seq, members in grouped.items()]
+        starts = np.flatnonzero(np.r_[True, brief_seqs[1:] != brief_seqs[:-1]])  # each brief's first passage
+        ends = np.r_[starts[1:], len(ids)]
+        best = np.maximum.reduceat(cosines, starts).tolist()
+        share = (np.add.reduceat(named.astype(np.int64), starts) / (ends - starts)).tolist()
+        seqs = brief_seqs[starts].tolist()
+        citations = self.snapshot.citations(seqs)
+        return [self._score(about, seq, citations[seq], share[k], best[k],
+                            (ids[start:end], positions[start:end], cosines[start:end]))
+                for k, (seq, start, end) in enumerate(zip(seqs, starts.tolist(), ends.tolist()))]
 
     def _candidate_briefs(self, about: _Subject, allowed: np.ndarray, n: int) -> list[int]:
         dense = self.snapshot.vectors.search(about.vector, n, allowed)[1]
@@ -235,24 +246,12 @@ class Storyteller:
         ids = [p[0] for brief in members for p in _entry_passages(brief)]
         return {chunk_id: chunk.text for chunk_id, (chunk, _) in self.snapshot.chunks(ids).items()}
 
-    def _passages(self, seqs: Sequence[int]) -> list[sqlite3.Row]:
-        """The candidate briefs' passages (chunk_id, position, seq), in brief order."""
-        if not seqs:
-            return []
-        marks = ",".join("?" * len(seqs))
-        return self.snapshot.query(
-            f"SELECT id AS chunk_id, position, article_seq AS seq FROM chunks WHERE article_seq IN ({marks}) "
-            "ORDER BY article_seq, position", list(seqs))
-
-    def _score(self, about: _Subject, citation: Citation, rows: list[sqlite3.Row], cosines: np.ndarray,
-               named: np.ndarray) -> StoryBrief:
+    def _score(self, about: _Subject, seq: int, citation: Citation, share: float, best: float,
+               passages: tuple[np.ndarray, np.ndarray, np.ndarray]) -> StoryBrief:
         s = self.settings
         title = weighted_share(about.weights, _title_terms(citation.title))
-        share = np.count_nonzero(named) / len(named)
-        best = float(cosines.max())
         score = s.title_weight * title + share + s.similarity_weight * best
-        passages = tuple((r["chunk_id"], r["position"], c) for r, c in zip(rows, cosines.tolist()))
-        return StoryBrief(rows[0]["seq"], citation, title, share, best, score, passages)
+        return StoryBrief(seq, citation, title, share, best, score, *passages)
 
 
 @lru_cache(maxsize=4096)
