@@ -139,7 +139,7 @@ class Engine:
 
     @property
     def query_embedder(self) -> Embedder:
-        """Embeds questions and alert topics: the export in float32 on one thread, or, failing that, `embedder`."""
+        """Embeds questions and alert topics: the export in float32 in one stream (on up to two cores), or, failing that, `embedder`."""
         if self._query_embedder is None:
             self._query_embedder = RememberingEmbedder(load_exported_embedder(
                 self.data_dir, self.model, lambda: self.embedder, self.backend, cache_dir=self.cache_dir,

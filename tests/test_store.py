@@ -58,6 +58,23 @@ def test_manifest_describes_the_index(hash_engine_factory: Callable[..., Engine]
     assert manifest.format_version == FORMAT_VERSION and manifest.precision == "float32"
 
 
+def test_passages_and_citations_read_as_the_joined_rows_say(hash_engine_factory: Callable[..., Engine]) -> None:
+    """The question path reads passages and citations without joining articles per passage row; what it reads
+    must be what the join gives, and a citation is made once per snapshot."""
+    snapshot = hash_engine_factory().snapshot
+    joined = snapshot.query("SELECT c.id, c.position, c.text, a.seq, a.id AS article, a.title FROM chunks c "
+                            "JOIN articles a ON a.seq = c.article_seq ORDER BY a.seq, c.position")
+    ids, positions, seqs = snapshot.passages_of(sorted({r["seq"] for r in joined}, reverse=True))
+    assert [ids.tolist(), positions.tolist(), seqs.tolist()] == [[r[k] for r in joined] for k in ("id", "position", "seq")]
+    chunks = snapshot.chunks([r["id"] for r in joined])
+    for row in joined:
+        chunk, citation = chunks[row["id"]]
+        assert (chunk.article_id, chunk.position, chunk.text) == (row["article"], row["position"], row["text"])
+        assert (citation.article_id, citation.title) == (row["article"], row["title"])
+        assert snapshot.citations([row["seq"]])[row["seq"]] is citation
+    assert [len(a) for a in snapshot.passages_of([])] == [0, 0, 0]
+
+
 def test_other_model_fails_loudly_with_the_fix(hash_engine_factory: Callable[..., Engine]) -> None:
     engine = hash_engine_factory()
     other = Engine(engine.data_dir, embedder=HashEmbedder(dimension=32, model_id="another-model"))
