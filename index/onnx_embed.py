@@ -52,11 +52,11 @@ MIN_COSINE = 0.999
 MIN_COSINE_BF16 = 0.998
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 _EXPORT_VERSION = 4
-# The int8 model keeps some operations in floating point: bf16 ones where the CPU has native bf16.
 # A question (about 20 tokens) runs on this many cores in one stream: on 2 cores its embedding took 9-11 ms
 # against 12-14 ms on one, and bot replies 40 ms p50 against 47 ms, with 200 questions at once answered as
 # fast (bench/bot_latency.py, docs/performance.md).
 QUESTION_CORES = 2
+# The int8 model keeps some operations in floating point: bf16 ones where the CPU has native bf16.
 _OPENVINO_PRECISION = {FLOAT32: "f32", BFLOAT16: "bf16", INT8: "bf16" if native_bf16() else "f32"}
 _LOG = logging.getLogger("briefbot")
 # Short and long, ASCII and not, names and numbers, one text far past the 256-token limit.
