@@ -309,7 +309,7 @@ def main() -> None:
     sample = ingest_sample(items)
     n = sum(len(i.chunks) for i in sample)
     torch_bf16 = load_embedder(None, BFLOAT16)
-    onnx = load_exported_embedder(samples, None, lambda: fp32, cache_dir=MODEL_CACHE)  # queries: fp32, one thread
+    onnx = load_exported_embedder(samples, None, lambda: fp32, cache_dir=MODEL_CACHE)  # questions: fp32, one stream
     ov32 = load_exported_embedder(samples, None, lambda: fp32, precision=FLOAT32, streams=os.cpu_count() or 1,
                                   cache_dir=MODEL_CACHE)
     texts = [f"{i.article.title}\n{c.text}" for i in sample for c in i.chunks]

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -168,21 +169,22 @@ class Snapshot:
         if not len(ids):
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT id, article_seq, position, text FROM chunks WHERE id IN ({marks})",
-                                [int(i) for i in ids]).fetchall()
+        rows = self._tuples(f"SELECT id, article_seq, position, text FROM chunks WHERE id IN ({marks})", [int(i) for i in ids])
         citations = self.citations([r[1] for r in rows])
         return {r[0]: (Chunk(citations[r[1]].article_id, r[2], r[3]), citations[r[1]]) for r in rows}
 
     def passages_of(self, seqs: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Chunk ids, positions and article seqs of every passage of these articles, in article then passage order."""
-        found = np.empty((0, 3), np.int64)
-        if len(seqs):
-            cursor = self._db.cursor()
-            cursor.row_factory = None  # plain tuples: one array, no Row per passage
-            rows = cursor.execute(f"SELECT id, position, article_seq FROM chunks WHERE article_seq IN "
-                                  f"({','.join('?' * len(seqs))}) ORDER BY article_seq, position", list(seqs)).fetchall()
-            found = np.array(rows, np.int64).reshape(-1, 3)
+        rows = self._tuples(f"SELECT id, position, article_seq FROM chunks WHERE article_seq IN ({','.join('?' * len(seqs))}) "
+                            "ORDER BY article_seq, position", list(seqs)) if len(seqs) else []
+        found = np.array(rows, np.int64).reshape(-1, 3)
         return found[:, 0], found[:, 1], found[:, 2]
+
+    def _tuples(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: the question path reads hundreds a question, and a Row each cost more than the read."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params).fetchall()
 
     def citations(self, seqs: Collection[int]) -> dict[int, Citation]:
         """Articles' citations by seq, remembered: a question reads the same few briefs several times (its
