@@ -18,7 +18,7 @@ from index.conversation import Conversation, Resolution, Turn, lean_on_context, 
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.lexical import tokenize
 from index.onnx_embed import load_exported_embedder
-from index.precision import parse_precision, resolve_precision
+from index.precision import LIKE_PASSAGES, parse_precision, resolve_precision
 from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
 from index.speller import Speller
@@ -98,8 +98,10 @@ class Engine:
         self.model = model
         self.model_id = embedder.model_id if embedder else model_id_for(model)
         self._embedder = embedder
-        # An injected embedder serves queries too; a configured model queries through ONNX when it can.
-        self._query_embedder: Embedder | None = RememberingEmbedder(embedder) if embedder else None
+        # An injected embedder serves queries too; a configured model queries through ONNX when it can, one
+        # embedder per set of precisions the index's passages were made in (`_question_embedder`).
+        self._injected_query: Embedder | None = RememberingEmbedder(embedder) if embedder else None
+        self._query_embedders: dict[frozenset[str], Embedder] = {}
         self.precision = precision  # auto | fp32 | bf16 | int8 (index.precision)
         self.backend = backend  # auto | openvino | torch (index.onnx_embed.load_exported_embedder)
         self.cache_dir = cache_dir  # the per-user model cache (index.model_cache); None: the data dir only
@@ -139,12 +141,19 @@ class Engine:
 
     @property
     def query_embedder(self) -> Embedder:
-        """Embeds questions and alert topics: the export in float32 in one stream (on up to two cores), or, failing that, `embedder`."""
-        if self._query_embedder is None:
-            self._query_embedder = RememberingEmbedder(load_exported_embedder(
-                self.data_dir, self.model, lambda: self.embedder, self.backend, cache_dir=self.cache_dir,
-                background=self.background_export))
-        return self._query_embedder
+        """Embeds questions and alert topics for the current index (`_question_embedder`)."""
+        return self._question_embedder(stored_precisions(self.data_dir))
+
+    def _question_embedder(self, stored: frozenset[str]) -> Embedder:
+        """The export in the precision that made the passages (`LIKE_PASSAGES`) in one stream (on up to two cores),
+        or, failing that, `embedder`."""
+        if self._injected_query is not None:
+            return self._injected_query
+        if stored not in self._query_embedders:
+            self._query_embedders[stored] = RememberingEmbedder(load_exported_embedder(
+                self.data_dir, self.model, lambda: self.embedder, self.backend, precision=LIKE_PASSAGES,
+                cache_dir=self.cache_dir, stored=stored, background=self.background_export))
+        return self._query_embedders[stored]
 
     @property
     def retriever(self) -> Retriever:
@@ -154,7 +163,7 @@ class Engine:
             # The old snapshot is not closed here: another thread may still be reading it;
             # its files stay readable until garbage collection closes them.
             snapshot = Snapshot.open(self.data_dir, self.model_id)
-            self._retriever = Retriever(snapshot, self.query_embedder, self.settings)
+            self._retriever = Retriever(snapshot, self._question_embedder(snapshot.manifest.precisions), self.settings)
         return self._retriever
 
     @property
@@ -270,7 +279,8 @@ class Engine:
     @property
     def storyteller(self) -> Storyteller:
         """Timelines over the current snapshot (index/timeline.py)."""
-        return Storyteller(self.snapshot, self.query_embedder)
+        retriever = self.retriever
+        return Storyteller(retriever.snapshot, retriever.embedder)
 
     def _time_window(self, resolution: Resolution, today: date, exists: SearchFilter) -> tuple[TimeIntent, SearchFilter]:
         previous = resolution.previous

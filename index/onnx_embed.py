@@ -42,7 +42,7 @@ from index.embed import Embedder, SentenceTransformerEmbedder, model_id_for, mod
 from index.errors import BriefbotError
 from index.model_cache import MANIFEST, entry_name, publish, scratch_folder, verified, weights_digest, writable, write_manifest
 from index.openvino_runtime import openvino_runtime
-from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, cpu_signature, native_bf16, native_int8
+from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, LIKE_PASSAGES, cpu_signature, native_bf16, native_int8
 
 __all__ = ["OnnxEmbedder", "load_exported_embedder", "export_onnx", "gate_export", "cached_onnx_embedder", "find_export",
            "export_roots", "export_target", "choose_precision", "VERIFY_SAMPLE", "MIN_COSINE", "MIN_COSINE_BF16",
@@ -209,9 +209,13 @@ def choose_precision(info: dict[str, Any], setting: str, stored: frozenset[str] 
     """(precision, why) for an index whose vectors were made in `stored` precisions.
 
     A precision is used only if the export verified it and the gate passed it; it joins an index in
-    other precisions only if the gate measured that mixing loses nothing.
+    other precisions only if the gate measured that mixing loses nothing. `LIKE_PASSAGES` (questions) is the
+    one precision `stored` holds, float32 when it holds several or none.
     """
     allowed = set(info.get("precisions", [FLOAT32]))
+    if setting == LIKE_PASSAGES:
+        (made,) = stored if len(stored) == 1 else (FLOAT32,)
+        return (made, "") if made in allowed else (FLOAT32, f"{made}: not verified on this CPU")
     gates: dict[str, dict[str, object]] = info.get("gate", {})
     pending = set(info.get(PENDING, []))
     wanted = {AUTO: [INT8, BFLOAT16], INT8: [INT8, BFLOAT16], BFLOAT16: [BFLOAT16]}.get(setting, [])
@@ -433,8 +437,8 @@ def load_exported_embedder(data_dir: Path, model: str | None, fallback: Callable
     written); a refused export is not retried until the weights change. The retrieval gate of its bf16/int8
     candidates (~2 min) runs now too, or with `background` (BRIEFBOT_BACKGROUND_EXPORT) in a detached
     process (index.export_job) while this command goes on in float32 (the float32 export takes seconds).
-    Questions use float32 in one stream; ingest uses `precision` (a setting, see `choose_precision`) in a stream
-    per core, given the precisions already in the index (`stored`).
+    Questions use `LIKE_PASSAGES` in one stream; ingest uses `precision` (a setting, see `choose_precision`) in a
+    stream per core, given the precisions already in the index (`stored`).
     """
     if backend not in ("auto", "openvino", "torch"):
         raise BriefbotError(f"BRIEFBOT_EMBED_BACKEND={backend!r} is not one of auto, openvino, torch")

@@ -14,13 +14,16 @@ from pathlib import Path
 
 from index.errors import BriefbotError
 
-__all__ = ["FLOAT32", "BFLOAT16", "INT8", "AUTO", "PRECISIONS", "native_bf16", "native_int8", "resolve_precision", "parse_precision",
+__all__ = ["FLOAT32", "BFLOAT16", "INT8", "AUTO", "LIKE_PASSAGES", "PRECISIONS", "native_bf16", "native_int8", "resolve_precision", "parse_precision",
            "PRECISION_ENV", "cpu_flags", "cpu_signature", "REPORTED_FLAGS"]
 
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
 INT8 = "int8"
 AUTO = "auto"
+# Not a user setting: questions are embedded by the model that made the index's passages (where this machine
+# verified it, else float32). On an int8 index a float32 question lost dev R@1 0.880 → 0.867 (docs/quality.md).
+LIKE_PASSAGES = "like-passages"
 PRECISIONS = (FLOAT32, BFLOAT16, INT8)
 PRECISION_ENV = "BRIEFBOT_PRECISION"
 _ALIASES = {"fp32": FLOAT32, "float32": FLOAT32, "bf16": BFLOAT16, "bfloat16": BFLOAT16, "int8": INT8, AUTO: AUTO}

@@ -102,6 +102,11 @@ class Manifest:
     # True when `briefbot reindex --structure` chose the structure; otherwise it follows the size.
     vector_index_pinned: bool = False
 
+    @property
+    def precisions(self) -> frozenset[str]:
+        """The precisions the vectors were made in (none for an empty index)."""
+        return frozenset(self.precision.split("+")) if self.count else frozenset()
+
     @classmethod
     def read(cls, folder: Path) -> Manifest:
         return cls(**json.loads((folder / _MANIFEST).read_text()))
@@ -293,8 +298,7 @@ def stored_format(data_dir: Path) -> int | None:
 def stored_precisions(data_dir: Path) -> frozenset[str]:
     """The precisions the current generation's vectors were made in (empty when there is no index yet)."""
     folder = current_folder(data_dir)
-    manifest = Manifest.read(folder) if folder else None
-    return frozenset(manifest.precision.split("+")) if manifest and manifest.count else frozenset()
+    return Manifest.read(folder).precisions if folder else frozenset()
 
 
 def current_folder(data_dir: Path) -> Path | None:

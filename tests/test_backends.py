@@ -341,6 +341,9 @@ def test_ingest_with_the_export_never_imports_torch(onnx_export_dir: Path, fp32_
         "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.seq = c.article_seq ORDER BY c.id")]
     stored = snapshot.vectors.vectors(np.arange(snapshot.manifest.count))
     assert np.min(np.sum(stored * fp32_embedder.embed(texts), axis=1)) >= _cosine_floor(chosen)
+    # Its questions are embedded by the same model, in one stream.
+    question_embedder = Engine(data_dir).retriever.embedder
+    assert question_embedder.precision == chosen
 
 
 @pytest.mark.integration

@@ -25,7 +25,7 @@ from index.embed import HashEmbedder, default_model_path
 from index.engine import Engine
 from index.model_cache import MANIFEST, default_cache_dir, publish, scratch_folder, verified, write_manifest
 from index.onnx_embed import choose_precision, export_roots, find_export, load_exported_embedder
-from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, native_bf16
+from index.precision import AUTO, BFLOAT16, FLOAT32, INT8, LIKE_PASSAGES, native_bf16
 from index.ingest import ingest_paths
 from index.store import Snapshot, stored_precisions
 from tests.conftest import SAMPLES
@@ -344,6 +344,16 @@ def test_precision_follows_the_gate_and_refuses_unmeasured_mixing() -> None:
     assert choose_precision({"precisions": [FLOAT32, BFLOAT16]}, BFLOAT16, frozenset({FLOAT32}))[0] == BFLOAT16
 
 
+def test_questions_are_embedded_in_the_precision_that_made_the_passages() -> None:
+    passed = _info([BFLOAT16, INT8], mixing=True)
+    assert choose_precision(passed, LIKE_PASSAGES, frozenset({INT8}))[0] == INT8
+    assert choose_precision(passed, LIKE_PASSAGES, frozenset({BFLOAT16}))[0] == BFLOAT16
+    assert choose_precision(passed, LIKE_PASSAGES, frozenset({FLOAT32, INT8}))[0] == FLOAT32  # mixed: the common one
+    assert choose_precision(passed, LIKE_PASSAGES)[0] == FLOAT32  # no index yet
+    precision, why = choose_precision(_info([], mixing=False), LIKE_PASSAGES, frozenset({INT8}))  # made on another CPU
+    assert precision == FLOAT32 and "int8: not verified" in why
+
+
 # ------------------------------------------------------------------------------------------ the gate
 
 def test_the_gate_set_and_scores() -> None:
@@ -358,10 +368,13 @@ def test_the_gate_set_and_scores() -> None:
     perfect = retrieval_scores(passages, passages)
     assert (perfect.recall_1, perfect.recall_10, perfect.mrr_10) == (1.0, 1.0, 1.0)
     noisy = passages + rng.normal(0, 0.4, passages.shape).astype(np.float32)
-    result = int8.retrieval_gate(INT8, generated_retrieval_set(500), passages, passages,
-                                 lambda texts: noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    small = generated_retrieval_set(500)
+    # The candidate embeds the passages badly and the questions as float32 does.
+    result = int8.retrieval_gate(INT8, small, passages, passages,
+                                 lambda texts: noisy if list(texts) == list(small.passages) else passages)
     assert not result.passed and "R@1 loses" in result.reason and not result.mixing_passed
-    same = int8.retrieval_gate(INT8, generated_retrieval_set(500), passages, passages, lambda texts: passages)
+    same = int8.retrieval_gate(INT8, small, passages, passages, lambda texts: passages)
     assert same.passed and same.mixing_passed
 
 
