@@ -151,7 +151,7 @@ async def _post_init(application: Application) -> None:
 def _warm_up(engine: Engine) -> None:
     """Load the model and open the index before the first question arrives."""
     try:
-        engine.ask("warm up", 1)
+        engine.warm_up()
     except BriefbotError as error:
         log.warning("no answers possible yet: %s", error)
     except Exception:  # noqa: BLE001 - a failed warm-up must not stop the bot; questions will report it

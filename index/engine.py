@@ -190,6 +190,13 @@ class Engine:
 
         return remove_articles(self.data_dir, keys, self.model_id)
 
+    def warm_up(self) -> None:
+        """Load the model, open the index, and have the model compile the question lengths most questions take
+        (the first question of each length costs 5-11 ms more, index.onnx_embed.QUESTION_TOKEN_STEP)."""
+        self.ask("warm up", 1)
+        for words in (20, 36):  # about 24 and 40 tokens
+            self.retriever.embedder.embed([" ".join(["briefing"] * words)])
+
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None,
             as_of: date | None = None) -> tuple[Answer, Turn]:
         """Answer a question, resolving follow-ups against the conversation (which is not modified).

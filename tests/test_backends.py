@@ -224,6 +224,19 @@ def sample_passages() -> list[str]:
 
 
 @pytest.mark.integration
+def test_a_question_is_padded_to_a_few_lengths_without_changing_its_vector(onnx_export_dir: Path,
+                                                                          onnx_embedder: OnnxEmbedder) -> None:
+    """One compiled shape per QUESTION_TOKEN_STEP tokens; the padding is masked out of the mean."""
+    unpadded = cached_onnx_embedder(export_roots(onnx_export_dir, None), MODEL_ID, default_model_path(), streams=2)
+    assert unpadded is not None
+    lengths = set()
+    for question in [*QUESTIONS, " ".join(["briefing"] * 20)]:
+        lengths.add(onnx_embedder.tokenize(question)["input_ids"].shape[1])
+        np.testing.assert_allclose(onnx_embedder.embed([question]), unpadded.embed([question]), atol=1e-5)
+    assert lengths == {onnx_embed.QUESTION_TOKEN_STEP, 2 * onnx_embed.QUESTION_TOKEN_STEP}
+
+
+@pytest.mark.integration
 def test_precisions_and_backends_agree(fp32_embedder: Embedder, bf16_embedder: Embedder, onnx_embedder: Embedder,
                                        onnx_ingest_embedder: Embedder, sample_passages: list[str]) -> None:
     reference = fp32_embedder.embed(sample_passages)
