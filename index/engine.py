@@ -194,7 +194,7 @@ class Engine:
         """Load the model, open the index, and have the model compile the question lengths most questions take
         (the first question of each length costs 5-11 ms more, index.onnx_embed.QUESTION_TOKEN_STEP)."""
         self.ask("warm up", 1)
-        for words in (20, 36):  # about 24 and 40 tokens
+        for words in (20, 36):  # 22 and 38 tokens: the 32- and 48-token shapes
             self.retriever.embedder.embed([" ".join(["briefing"] * words)])
 
     def ask(self, question: str, k: int = 3, conversation: Conversation | None = None,

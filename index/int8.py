@@ -3,9 +3,10 @@
 The quantised model is kept only as a candidate: once per machine and model (the export cache entry is
 keyed by CPU), the gate embeds a generated retrieval set (index.calibration) with it and with the float32
 export, asks each its own question vectors (questions are embedded by the model that made the passages,
-index.precision.LIKE_PASSAGES), and refuses it when Recall@1, Recall@10 or MRR@10 drops by 0.005 or more. bfloat16 is measured the same way. The gate also measures an index
-whose passages alternate between the candidate and float32 (an incremental ingest in another
-precision, asked in float32): when that loses, mixing is refused for that precision (index.onnx_embed).
+index.precision.LIKE_PASSAGES), and refuses it when Recall@1, Recall@10 or MRR@10 drops by 0.005 or more.
+bfloat16 is measured the same way. The gate also measures an index whose passages alternate between the
+candidate and float32 (an incremental ingest in another precision, asked in float32): when that loses, mixing
+is refused for that precision (index.onnx_embed).
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def retrieval_gate(precision: str, retrieval: RetrievalSet, questions: np.ndarra
                    candidate: Embed) -> GateResult:
     """Pass `precision` only if its passage vectors lose < MAX_LOSS on every measure against `reference`.
 
-    `questions`/`reference`: float32 vectors of the set's questions and passages; `candidate` embeds in
-    `precision`, the passages and their questions, as ingest and questions would. The set must pass `check_set` first.
+    `questions`/`reference`: float32 vectors of the set's questions and passages; `candidate` embeds both in
+    `precision`, as ingest and questions would. The set must pass `check_set` first.
     """
     vectors = candidate(list(retrieval.passages))
     mixed = reference.copy()
