@@ -12,7 +12,8 @@ Baselines, same questions, same run:
 - search only: `Retriever.search`, what an answer cost before the brief existed;
 - the brief as it was: ask plus embedding the question, every candidate sentence and the three passages
   (what index/brief.py did per question until it read only stored and lexical signals).
-Every figure is the median over --runs runs of the per-run p50.
+Every figure is the median over --runs runs of the per-run p50. Each question is embedded every time it is asked
+(the engine's remembered question vectors are forgotten before each), as a reader's new question is.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from bench.ann import sentence_vectors, split_queries  # noqa: E402
 from bench.run import ANN_QUERIES, CACHE, build_scale_index, ensure_query_model, samples_index, wikinews_items  # noqa: E402
 from index.answer import BRIEF_PASSAGES  # noqa: E402
 from index.brief import candidate_sentences  # noqa: E402
+from index.embed import RememberingEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 
 QUESTIONS_PER_CORPUS = 60
@@ -78,9 +80,15 @@ def bench_engine(data_dir: Path, runs: int) -> list[tuple[str, str]]:
     stats = engine.stats()
     questions = questions_for(engine)
     answered = sum(bool(engine.ask(q)[0].brief) for q in questions)  # also the warm-up
-    search = p50_ms(runs, questions, lambda q: engine.retriever.search(q, 3))
-    ask = p50_ms(runs, questions, engine.ask)
-    before = p50_ms(runs, questions, old_brief(engine))
+    embedder = engine.retriever.embedder
+    assert isinstance(embedder, RememberingEmbedder)
+
+    def fresh(call: Callable[[str], object]) -> Callable[[str], object]:
+        return lambda question: (embedder.forget(), call(question))
+
+    search = p50_ms(runs, questions, fresh(lambda q: engine.retriever.search(q, 3)))
+    ask = p50_ms(runs, questions, fresh(engine.ask))
+    before = p50_ms(runs, questions, fresh(old_brief(engine)))
     structure = engine.snapshot.manifest.vector_index
     label = f"{stats.passages:,} passages [{structure}]"
     return [(f"{label}: questions answered with a brief", f"{answered} / {len(questions)}"),

@@ -77,6 +77,11 @@ class RememberingEmbedder:
                 self._recent[texts[0]] = found
         return found.copy()
 
+    def forget(self) -> None:
+        """Drop the remembered vectors: the next question is embedded again (benchmarks measure that)."""
+        with self._lock:
+            self._recent.clear()
+
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, never from a hub.

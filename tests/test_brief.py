@@ -138,3 +138,10 @@ def test_asking_embeds_only_the_question(tmp_path: Path) -> None:
         asked = set(question.lower().strip("?").split())
         assert 1 <= len(embedder.texts) <= 2 and all(set(t.lower().strip("?").split()) <= asked for t in embedder.texts), \
             embedder.texts
+    # Asked again, the question's vector is remembered; forgotten, it is embedded again (bench/answer_speed.py).
+    embedder.texts.clear()
+    engine.ask("What happened with Geneva?")
+    assert embedder.texts == []
+    engine.retriever.embedder.forget()  # type: ignore[attr-defined]
+    engine.ask("What happened with Geneva?")
+    assert embedder.texts
