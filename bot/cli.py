@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--compare", action="store_true", help="dense-only, BM25-only and hybrid side by side")
     ev.add_argument("--timeline", type=Path, metavar="FILE",
                     help='story questions: JSONL of {"id", "query", "as_of", "gold": [{"id", "date"}], "near_miss"}')
-    reindex = commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model")
+    reindex = commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model, cleaned again")
     reindex.add_argument("--structure", choices=["auto", "flat", "hnsw-sq8"],
                          help="only change the vector index structure (no re-embedding); auto = by size")
     commands.add_parser("serve", parents=[common], help="run the Telegram bot (long polling)")

@@ -16,6 +16,7 @@ __all__ = [
     "strip_inline_furniture",
     "split_furniture",
     "strip_furniture",
+    "drop_lines_not_text",
     "find_byline",
     "Split",
 ]
@@ -226,6 +227,20 @@ _PROMO_CALL = re.compile(r"\bsign(?:ing)? up\b|\bsubscrib(?:e|ed|ing)\b|\bin(?:t
 _MAX_PROMO_WORDS = 60
 # A photo gallery flattened into one paragraph: "Photos: … Hide Caption 1 of 49 Photos: …".
 _GALLERY = re.compile(r"\bHide Caption \d+ of \d+\b")
+# Lines inside an article that are not its text, one pattern per family: a video player ("Video Ad Feedback
+# …02:46 - Source: CNN", "JUST WATCHED … Replay More Videos"), a note to the reader ("Editor's note: Click here
+# for a lite version…", "Correction: An earlier version…", "For the latest…, see our live updates here."), a
+# link ("READ MORE: Artemis I by the numbers", "MORE:Brittney Griner en route…") and a photo credit ("David
+# Rose/Shutterstock Liz Truss poses…"). Found in the news-QA corpus (CNN, USA Today), where each one stood in
+# a story's timeline as a brief's news (docs/quality.md).
+_AGENCY = r"(?:Shutterstock|Getty Images|AFP|AP|Reuters|Bloomberg|EPA|Pool|POOL|Sipa|USA TODAY|Imagn)"
+_NOT_TEXT = re.compile(
+    r"^(?:Video Ad Feedback|JUST WATCHED)\b"
+    r"|^(?:Editor['’]s [Nn]ote|Correction|Clarification)\s*:|^This page recaps the news\b"
+    r"|^For the latest\b.{0,120}\b(?:see|stay with|follow) our\b"
+    r"|^(?:(?:READ|SEE) (?:MORE|ALSO)|RELATED(?: COVERAGE)?|MORE|WATCH|MUST WATCH|YOU MAY (?:ALSO )?LIKE|LISTEN)\s*:"
+    rf"|^(?:[A-Z][\w'’.-]*\s){{0,3}}[A-Z][\w'’.-]*/(?:[\w .-]+/){{0,3}}{_AGENCY}\b"
+)
 # A dateline on its own line above the body ("Washington CNN —", "Reuters —"): not a title, not text.
 _DATELINE = re.compile(r"^[^.!?]{1,60}\s[—–-]$")
 # …or opening the first paragraph: "(CNN) The FBI…", "WASHINGTON (AP) — The…", "London (CNN Business) A…".
@@ -321,13 +336,19 @@ def split_furniture(text: str) -> Split:
                 # Everything from here on is furniture: comment forms, link lists, newsletter boxes.
                 return Split(normalize_whitespace("\n".join(kept)), normalize_whitespace("\n".join(lines[i:])))
             continue  # leading furniture (a search box above the article): drop just the line
-        if _is_promo(line) or _GALLERY.search(line) or (not seen_prose and _DATELINE.match(line)):
+        if _is_promo(line) or _GALLERY.search(line) or _NOT_TEXT.match(line) or (not seen_prose and _DATELINE.match(line)):
             continue
         if not seen_prose and _is_prose(line):
             line = _DATELINE_PREFIX.sub("", line)
             seen_prose = True
         kept.append(line)
     return Split(normalize_whitespace("\n".join(kept)), "")
+
+
+def drop_lines_not_text(body: str) -> str:
+    """A stored body without the lines `_NOT_TEXT` finds: unlike the furniture zone, they are found without the
+    page around them, so an index made before a family was known can be cleaned of it (index.ingest.rebuild)."""
+    return normalize_whitespace("\n".join(line for line in body.split("\n") if not _NOT_TEXT.match(line.strip())))
 
 
 def strip_furniture(text: str) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 
 from index.brief_rules import content_key
 from index.chunk import chunk_article
+from index.clean import drop_lines_not_text
 from index.embed import Embedder
 from index.errors import RejectedInput
 from index.parse import SUPPORTED_SUFFIXES, parse_file
@@ -283,12 +284,14 @@ def rebuild(data_dir: Path, embedder: Embedder, progress: Progress | None = None
     """Re-embed every stored article with `embedder` into a new generation (after a model change).
 
     Every article replaces itself, so each keeps its seq: the alert queue's high-water mark stays valid.
+    Lines that are not its text (`index.clean.drop_lines_not_text`) go, also those of families learnt since it
+    was stored; its content key stays, so it still recognises the text it was first stored from.
     """
     with writer_lock(data_dir):
         old = Snapshot.open(data_dir, any_format=True)
         try:
             rows = old.query("SELECT seq, content_key FROM articles ORDER BY seq")
-            articles = old.articles(order="seq")
+            articles = [with_fields(a, body=drop_lines_not_text(a.body)) for a in old.articles(order="seq")]
             new = [NewArticle(a, r["content_key"], tuple(chunk_article(a))) for a, r in zip(articles, rows)]
             vectors = embed_chunks(new, embedder, progress)
             return write_generation(data_dir, old, new, vectors, {}, embedder.model_id, embedder.dimension,

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from index.brief import is_fragment
 from index.chunk import is_heading, split_sentences
 from index.conversation import Resolution, Turn
 from index.embed import Embedder
@@ -304,8 +305,7 @@ def _candidates(brief: StoryBrief, texts: dict[int, str]) -> list[_Candidate]:
     found: list[_Candidate] = []
     for chunk_id, _, cosine in _entry_passages(brief):
         for sentence in split_sentences(texts.get(chunk_id, "")):
-            words = sentence.split()
-            if len(words) < 6 or is_heading(sentence) or _QUESTION_END.search(sentence) or sentence.startswith("•"):
+            if is_fragment(sentence) or is_heading(sentence) or _QUESTION_END.search(sentence) or sentence.startswith("•"):
                 continue
             found.append(_Candidate(sentence.strip(), chunk_id, frozenset(tokenize(sentence)), len(found), cosine))
     return found
@@ -346,7 +346,10 @@ def _choose(options: Sequence[_Candidate], about: _Subject, background: frozense
         return (_NEW_WEIGHT * new + _SUBJECT_WEIGHT * mentions + _LEDE_WEIGHT * (c.order < 2)
                 + _COSINE_WEIGHT * c.cosine - _TOO_LONG * long - 2 * repeats)
 
-    return max(options, key=score)
+    # A sentence that names the subject is the brief's news about it; in a roundup the others are about
+    # something else ("Hey, just making sure you've had some water today." for Brittney Griner).
+    naming = [c for c in options if c.terms & about.names.keys()]
+    return max(naming or options, key=score)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

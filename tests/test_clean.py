@@ -6,6 +6,7 @@ import ftfy
 import pytest
 
 from index.clean import (
+    drop_lines_not_text,
     find_byline,
     normalize_whitespace,
     repair_mojibake,
@@ -188,6 +189,41 @@ def test_flattened_photo_gallery_is_dropped() -> None:
     gallery = ("Photos: Protesters storm the office People protest outside the office on Wednesday. Hide Caption 1 of 49 "
                "Photos: Protesters storm the office A man sits in a chair inside. Hide Caption 2 of 49")
     assert strip_furniture(f"{PROSE}\n\n{gallery}\n\nThe deal covers three mines.") == f"{PROSE}\n\nThe deal covers three mines."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Video Ad Feedback See Brittney Griner's reaction as sentence is read 02:46 - Source: CNN",
+        "JUST WATCHED Heat alerts across the US Replay More Videos ... MUST WATCH Heat alerts across the US 02:13",
+        "Editor’s Note: Affected by the storm? Use CNN’s lite site for low bandwidth.",
+        "Correction: An earlier version of this story misspelled meteorologist Mark Burger's name.",
+        "This page recaps the news of Wednesday, Sept. 28. For the latest coverage, see our live updates here.",
+        "For the latest coverage of Hurricane Ian from Thursday, Sept. 29, see our live updates here.",
+        "READ MORE: The big numbers that make Artemis I a monumental feat",
+        "MORE:Home swept away as Yellowstone is hit by major floods and mudslides",
+        "David Rose/Shutterstock Liz Truss poses for a photo in London in July 2022.",
+        "DREW ANGERER/AFP/POOL/Getty Images",
+    ],
+)
+def test_a_line_that_is_not_the_article_text_is_dropped_where_it_stands(line: str) -> None:
+    text = f"{PROSE}\n\n{line}\n\nThe deal covers three mines in the south."
+    assert strip_furniture(text) == f"{PROSE}\n\nThe deal covers three mines in the south."
+    assert drop_lines_not_text(text) == f"{PROSE}\n\nThe deal covers three mines in the south."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "For the latest recall, the cars have what Tesla calls a Boombox function that plays sounds outside.",
+        "Watch: the footage shows the rocket clearing the tower before the engines cut out.",
+        "More than half of the US has been under heat alerts, officials said on Tuesday.",
+        "The correction: prices fell 8% in a week, the sharpest drop since 2020.",
+    ],
+)
+def test_article_text_that_starts_like_those_lines_is_kept(line: str) -> None:
+    text = f"{PROSE}\n\n{line}"
+    assert strip_furniture(text) == text and drop_lines_not_text(text) == text
 
 
 def test_prose_about_a_newsletter_is_kept() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from index import clean
 from index.embed import HashEmbedder
 from index.engine import Engine
 from index.ingest import REMOVED_REASON, Provenance, embedding_text, rebuild, restructure
@@ -147,3 +150,19 @@ def test_provenance_numbers_a_files_further_articles(hash_engine_factory: Callab
     report = engine.publish([batch], Provenance(id="tg:-1001:9", source="Metals Channel"))
     assert [(a.id, a.source) for a in report.added] == [("tg:-1001:9", "Metals Channel"),
                                                         ("tg:-1001:9#2", "Metals Channel")]
+
+
+def test_reindex_drops_lines_an_older_cleaning_kept(hash_engine_factory: Callable[..., Engine], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index stored before the cleaning knew video players and reader notes loses them at `briefbot reindex`."""
+    engine = hash_engine_factory([])
+    player = "Video Ad Feedback See the smelter restart 02:46 - Source: CNN"
+    monkeypatch.setattr(clean, "_NOT_TEXT", re.compile(r"(?!)"))  # the cleaning as it was: no such family
+    engine.publish([record(tmp_path / "post.json", f"{FIRST}\n\n{player}\n\n{EDITED}")])
+    assert player in Snapshot.open(engine.data_dir).articles()[0].body
+    monkeypatch.undo()
+    rebuild(engine.data_dir, HashEmbedder())
+    article = Snapshot.open(engine.data_dir).articles()[0]
+    assert article.body == f"{FIRST}\n\n{EDITED}"
+    assert all(player not in r[0] for r in Snapshot.open(engine.data_dir).query("SELECT text FROM chunks"))
+    assert_consistent(engine)

@@ -114,6 +114,24 @@ def test_each_entry_says_what_its_brief_adds_not_the_shared_background(storm_eng
     assert answer.brief and answer.timeline.shown == (0, 1, 2)  # the brief stays; all three shown
 
 
+def test_an_entry_names_the_subject_not_the_newsletters_chatter(tmp_path: Path,
+                                                                hash_engine_factory: Callable[..., Engine]) -> None:
+    """A roundup's lede greets its readers; its news about the story is the entry ("Hey, just making sure you've
+    had some water today." stood for Brittney Griner's sentencing)."""
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    for i, (day, title, text) in enumerate(STEPS):
+        _brief(folder, f"ava{i}", day, title, text)
+    news = "Storm Ava left Brittany on Friday as emergency crews worked along the coast."
+    (folder / "roundup.txt").write_text(
+        "Storm Ava and four more things to know on Friday\n\n2025-03-07\n\n"
+        "Hey, just making sure you've had plenty of water today, dear readers and friends. "
+        f"Pour yourself a coffee and settle in for the weekend ahead. {news} {BACKGROUND}\n", encoding="utf-8")
+    answer, _ = hash_engine_factory([folder]).ask("What happened with Storm Ava?")
+    assert answer.timeline is not None
+    assert answer.timeline.entries[-1].text == news
+
+
 def test_dates_run_oldest_first_and_nothing_after_the_as_of_date(storm_engine: Engine) -> None:
     answer, _ = storm_engine.ask("timeline of Storm Ava", as_of=date(2025, 3, 4))
     assert answer.timeline is not None
