@@ -90,6 +90,7 @@ def sweep_ranking(sets: dict[str, tuple[Engine, list[LabelledQuery]]]) -> None:
     variants += [(f"recency_days={d:g}", replace(base, recency_days=d)) for d in (7.0, 30.0, 60.0)]
     variants += [(f"lexical_weight={w}", replace(base, lexical_weight=w)) for w in (0.3, 0.7)]
     variants += [(f"brief_evidence={e}", replace(base, brief_evidence=e)) for e in (0.0, 0.2)]
+    variants += [(f"evidence_similarity={v}", replace(base, evidence_similarity=v)) for v in (0.0, 0.6, 0.8, 0.9)]
     variants += [(f"candidates={c}", replace(base, candidates=c)) for c in (50, 200)]
     variants += [(f"lede_boost={b}", replace(base, lede_boost=b)) for b in (0.0, 0.05, 0.2)]
     variants += [("passages_per_brief=2", replace(base, passages_per_brief=2))]
