@@ -25,7 +25,7 @@ from index.lexical import tokenize
 from index.records import Chunk
 
 __all__ = ["AnswerType", "answer_type", "question_focus", "Sentence", "BriefWeights", "SIGNALS", "candidate_sentences",
-           "sentence_signals", "score_sentences", "choose_brief", "is_open_question", "is_fragment", "SPEECH"]
+           "sentence_signals", "score_sentences", "choose_brief", "is_open_question", "is_fragment", "stands_alone", "SPEECH"]
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{4}}|(?:19|20)\d\d|"
@@ -33,7 +33,6 @@ _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+
 _NUMBER = re.compile(r"(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent|million|billion|trillion)?|\b(?:one|two|three|four|five|six|"
                      r"seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|half|third|quarter)s?\b)", re.I)
 _QUOTE = re.compile(r"[“\"”]")
-# A question in the text ("How did Tom Brady decide to retire?") asks; it never briefs anyone.
 _QUESTION = re.compile(r"\?[\"'”’)\]]*\s*$")
 # Verbs that attribute words to someone: quotes for "what did X say", people for "what did he say?".
 SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
@@ -100,6 +99,12 @@ def is_fragment(sentence: str) -> bool:
     return len(text.split()) < 6 or not re.search(r"[.!?…][\"'”’)\]]*$", text)
 
 
+def stands_alone(sentence: str) -> bool:
+    """A sentence a reader can take on its own: no heading, fragment, or question ("How did Tom Brady decide to
+    retire?"), which asks and never briefs anyone."""
+    return not is_heading(sentence) and not is_fragment(sentence) and not _QUESTION.search(sentence)
+
+
 def _has_type(sentence: str, kind: str, question: str) -> bool:
     """True when the sentence holds an instance of `kind` that the question does not already contain."""
     if kind == AnswerType.NUMBER:
@@ -160,7 +165,7 @@ def candidate_sentences(passages: Sequence[Chunk], first_rank: int = 1) -> list[
     found = []
     for offset, chunk in enumerate(passages):
         for position, sentence in enumerate(split_sentences(chunk.text)):
-            if not is_heading(sentence) and not is_fragment(sentence) and not _QUESTION.search(sentence):
+            if stands_alone(sentence):
                 found.append(Sentence(sentence.strip(), first_rank + offset, position))
     return found
 

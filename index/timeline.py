@@ -21,8 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.brief import is_fragment
-from index.chunk import is_heading, split_sentences
+from index.brief import stands_alone
+from index.chunk import split_sentences
 from index.conversation import Resolution, Turn
 from index.embed import Embedder
 from index.lexical import frames_question, name_terms, tokenize, weighted_share
@@ -78,7 +78,6 @@ _NOT_SUBJECTS = frozenset(tokenize("more again above previous last answer answer
                                    "source sources citation citations link links day week weekend month year"))
 _ASKS_ITSELF = re.compile(r"^(?:why|how|what|who|whom|whose|when|where|which|whether|if)\b", re.I)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
-_QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -305,7 +304,7 @@ def _candidates(brief: StoryBrief, texts: dict[int, str]) -> list[_Candidate]:
     found: list[_Candidate] = []
     for chunk_id, _, cosine in _entry_passages(brief):
         for sentence in split_sentences(texts.get(chunk_id, "")):
-            if is_fragment(sentence) or is_heading(sentence) or _QUESTION_END.search(sentence) or sentence.startswith("•"):
+            if not stands_alone(sentence) or sentence.startswith("•"):
                 continue
             found.append(_Candidate(sentence.strip(), chunk_id, frozenset(tokenize(sentence)), len(found), cosine))
     return found
