@@ -321,11 +321,15 @@ def _background(candidates: Sequence[list[_Candidate]]) -> frozenset[str]:
     return frozenset(t for t, n in counts.items() if n >= 0.6 * len(candidates))
 
 
-# Weights of the entry sentence's signals: what it adds counts most; a lede and words of the subject
-# say it is the brief's news about X rather than an aside.
-_NEW_WEIGHT = 1.0
+# Weights of the entry sentence's signals. News is written lede first, so a brief's opening sentences say
+# what happened and count most; what a sentence adds over the background and the previous entry keeps the
+# story moving. With new words first (1.0 / 0.3) entries were asides ("Serena Williams beat Martina Hingis in
+# the 1999 US Open final…" for her last US Open); at 0.5 / 0.6 they are the news ("Sri Lanka is 'bankrupt,'
+# Prime Minister Ranil Wickremesinghe said Tuesday…"): the share of each brief's title words in its entry rose
+# 0.361 → 0.458 on the 12 labelled stories, consecutive entries' overlap 0.080 → 0.096 (docs/quality.md).
+_NEW_WEIGHT = 0.5
 _SUBJECT_WEIGHT = 0.5
-_LEDE_WEIGHT = 0.3
+_LEDE_WEIGHT = 0.6
 _COSINE_WEIGHT = 0.3
 _TOO_LONG = 0.5
 _REPEAT = 0.5  # Jaccard overlap with the previous entry above which the sentence repeats it

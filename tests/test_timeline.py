@@ -132,6 +132,24 @@ def test_an_entry_names_the_subject_not_the_newsletters_chatter(tmp_path: Path,
     assert answer.timeline.entries[-1].text == news
 
 
+def test_an_entry_is_the_briefs_lede_not_an_aside_full_of_rare_words(tmp_path: Path,
+                                                                     hash_engine_factory: Callable[..., Engine]) -> None:
+    """News is written lede first: a later sentence with words no other brief has is an aside, not the news."""
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    for i, (day, title, text) in enumerate(STEPS):
+        _brief(folder, f"ava{i}", day, title, text)
+    # The lede reuses words of the entry before it (government, departments); the aside's words are all new.
+    lede = "The French government said on Saturday that the recovery from Storm Ava in the twelve departments was over."
+    aside = ("Storm Ava reminded a retired Quimper lighthouse keeper of the Great Gale of 1987, when his "
+             "grandmother's orchard vanished overnight.")
+    _brief(folder, "ava3", "2025-03-08", "Storm Ava cleanup ends",
+           f"{lede} Emergency crews left the coast on Saturday evening after a long week. {aside}")
+    answer, _ = hash_engine_factory([folder]).ask("What happened with Storm Ava?")
+    assert answer.timeline is not None
+    assert answer.timeline.entries[-1].text == lede
+
+
 def test_dates_run_oldest_first_and_nothing_after_the_as_of_date(storm_engine: Engine) -> None:
     answer, _ = storm_engine.ask("timeline of Storm Ava", as_of=date(2025, 3, 4))
     assert answer.timeline is not None
