@@ -155,16 +155,27 @@ def _ask_batch(engine: Engine, path: Path, k: int, as_of: date | None) -> int:
     return 1 if failed else 0
 
 
+_CHAT_HELP = """Ask about the briefs: "What happened with Geneva?", "latest on Lynas", "any news this week?".
+Follow-ups work: "more", "and terbium?", "what did he say?", "what happened since then?".
+/help shows this again; /quit or Ctrl-D leaves."""
+
+
 def _chat(engine: Engine, args: argparse.Namespace) -> int:
     conversation = Conversation()
-    print("Ask about the briefs; follow-ups work (\"more\", \"and terbium?\"). Ctrl-D to quit.")
+    print(_CHAT_HELP)
     while True:
         try:
-            question = input("> ")
+            question = input("> ").strip()
         except EOFError:
             print()
             return 0
-        print(render_text(engine.converse(conversation, question)))
+        command = question.lower()
+        if command in ("/quit", "/exit", "quit", "exit"):
+            return 0
+        if command in ("/help", "/start", "help"):
+            print(_CHAT_HELP)
+        elif question:  # a blank line asks nothing
+            print(render_text(engine.converse(conversation, question)))
 
 
 def _eval(engine: Engine, args: argparse.Namespace) -> int:

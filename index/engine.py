@@ -233,7 +233,9 @@ class Engine:
         turn = _turn(question, query, resolution, k, hits, where)
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
-        return tell(self.storyteller, answer, turn, resolution, story, as_of)
+        # The story keeps to the question's window, unless nothing in it answered and the answer was widened.
+        window = (where.published_from, where.published_to) if hits and not found.notice else (None, None)
+        return tell(self.storyteller, answer, turn, resolution, story, as_of, window)
 
     def _read(self, text: str, conversation: Conversation, k: int, today: date, exists: SearchFilter) -> _Reading:
         """What the question asks (a story, a follow-up, a new question) and the passages that answer it."""
@@ -302,10 +304,11 @@ class Engine:
         intent = parse_time(resolution.query, today)
         where = replace(exists, published_from=intent.published_from, published_to=intent.published_to)
         if intent.since_topic:
-            anchor = self.retriever.search(intent.since_topic, 1, where=exists, today=today)
-            if anchor and anchor[0].citation.published_at:
-                where = replace(exists, published_from=anchor[0].citation.published_at,
-                                article_ids=self._articles_after(anchor[0]))
+            # The event searched with the question's subject: "since her sentencing" is Griner's.
+            anchor = self.retriever.first_report(f"{intent.query} {intent.since_topic}", where=exists)
+            if anchor:
+                where = replace(exists, published_from=anchor.citation.published_at,
+                                article_ids=self._articles_after(anchor))
         return intent, where
 
     def _newest_day(self, article_ids: Sequence[str]) -> date | None:

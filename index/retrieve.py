@@ -106,6 +106,11 @@ class RetrievalSettings:
     # the refused paraphrases' own briefs came first at 0.37-0.42; half the off-corpus questions' nearest
     # passages are below 0.26 (docs/quality.md, "Paraphrases").
     closest_floor: float = 0.30
+    # "Since X" counts from X's first report: the earliest brief about X within this share of the best one's
+    # relevance, ranked without the recency prior. The best alone was often a later brief recalling X ("since
+    # her sentencing" → the penal-colony transfer). Of 20 hand-dated events (bench/since_anchor.py) 0.95 places 17,
+    # 0.9 16 (an earlier event gets in: the inquiry for "since the House impeached Trump"), 0.97 16; before, 13.
+    first_report_share: float = 0.95
 
 
 
@@ -177,9 +182,23 @@ class Retriever:
             return []
         vector = self.embedder.embed([query])[0]
         ids, vectors, lexical = self._candidates(query, vector, allowed, max(self.settings.candidates, 4 * (offset + k)))
-        hits = self._score(self._describe(query), ids, vectors @ vector, lexical, today or date.today(), latest)
+        boost = self.settings.latest_recency_boost if latest else self.settings.recency_boost
+        hits = self._score(self._describe(query), ids, vectors @ vector, lexical, today or date.today(), latest, boost)
         row_of = {chunk_id: row for row, chunk_id in enumerate(ids.tolist())}
         return self._diverse(hits, vectors[[row_of[h.chunk_id] for h in hits]], offset + k)[offset:]
+
+    def first_report(self, query: str, where: SearchFilter | None = None) -> Hit | None:
+        """The earliest dated brief about as relevant to `query` as the best one, recency aside: where "since X"
+        starts (X's first report rather than the newest brief that recalls it)."""
+        allowed = self._allowed(where)
+        if allowed is not None and not len(allowed):
+            return None
+        vector = self.embedder.embed([query])[0]
+        ids, vectors, lexical = self._candidates(query, vector, allowed, self.settings.candidates)
+        hits = self._score(self._describe(query), ids, vectors @ vector, lexical, date.today(), False, 0.0)
+        floor = self.settings.first_report_share * hits[0].score if hits else 0.0
+        near = [h for h in hits if h.score >= floor and h.citation.published_at]
+        return min(near, key=lambda h: (h.citation.published_at, -h.score), default=None)
 
     def closest(self, query: str, n: int = 3, where: SearchFilter | None = None) -> list[Hit]:
         """The best passage of each of the `n` briefs nearest a question the gate refused, ungated, by the
@@ -237,7 +256,7 @@ class Retriever:
         return _Query(weights, rare)
 
     def _score(self, query: _Query, ids: np.ndarray, dense: np.ndarray, lexical: np.ndarray, today: date,
-               latest: bool) -> list[Hit]:
+               latest: bool, boost: float) -> list[Hit]:
         s = self.settings
         rows = self.snapshot.chunks([int(i) for i in ids])
         # A passage is read with its brief's title ("Kalgoorlie" in the title covers its passages), which is
@@ -259,7 +278,6 @@ class Retriever:
         relevant = [(r, i) for r, ok, i in zip(relevance, admitted, ids.tolist()) if ok or r >= floor]
         dates = [d for _, i in relevant if (d := rows[i][1].published_at) and d <= today]
         reference = max(dates, default=today) if latest else today
-        boost = s.latest_recency_boost if latest else s.recency_boost
         fresh = {i: _freshness(d, reference, s.recency_days) for _, i in relevant if (d := rows[i][1].published_at)}
         # An undated brief is neither favoured nor punished: it counts as fresh as the dated ones around it.
         undated = float(np.mean(list(fresh.values()))) if fresh else 0.0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -176,12 +176,13 @@ class Storyteller:
         self.embedder = embedder
         self.settings = settings or StorySettings()
 
-    def timeline(self, subject: str, as_of: date | None = None, before: date | None = None) -> Timeline:
-        """The story of `subject` from the briefs known on `as_of` (published before `before`, if given)."""
+    def timeline(self, subject: str, as_of: date | None = None, before: date | None = None,
+                 since: date | None = None) -> Timeline:
+        """The story of `subject` from the briefs known on `as_of`, published from `since` and before `before` when
+        given (the question's window: "Brittney Griner since her sentencing" is Griner's story from that day)."""
         about = self._subject(subject)
-        members = [b for b in self.briefs(about, as_of) if b.about >= self.settings.threshold]
-        if before:
-            members = [b for b in members if b.citation.published_at and b.citation.published_at < before]
+        members = [b for b in self.briefs(about, as_of)
+                   if b.about >= self.settings.threshold and _within(b.citation.published_at, since, before)]
         members = sorted(members, key=lambda b: (b.citation.published_at, b.seq))
         entries = _entries(about, members, self._texts(members), self.snapshot.lexical.idf)
         shown = choose_shown(entries)
@@ -193,6 +194,8 @@ class Storyteller:
         return sum(b.about >= self.settings.threshold for b in briefs) >= 2
 
     def _subject(self, subject: str) -> _Subject:
+        # Time words place the window; they are not what the story is about ("Liz Truss this week").
+        subject = parse_time(subject, date.today()).query or subject
         weights = self.snapshot.lexical.term_weights(subject)
         names = {t: w for t, w in weights.items() if w >= self.settings.name_idf}
         # Capitalised words are names even where common ("Hurricane"); without any rare or
@@ -381,14 +384,19 @@ def choose_shown(entries: Sequence[TimelineEntry], limit: int = MAX_SHOWN) -> tu
 
 
 def tell(teller: Storyteller, answer: Answer, turn: Turn, resolution: Resolution, story: StoryQuestion | None,
-         as_of: date | None) -> tuple[Answer, Turn]:
+         as_of: date | None, window: tuple[date | None, date | None] = (None, None)) -> tuple[Answer, Turn]:
     """Add the story to an answer: a timeline for story questions and their follow-ups ("more", "and
-    before that?"), otherwise the subject when it has ≥ 2 dated briefs (the bot's Timeline button)."""
+    before that?"), otherwise the subject when it has ≥ 2 dated briefs (the bot's Timeline button).
+
+    `window`: the first and last day the question's time words admit ("this week", "since her sentencing"), when
+    the answer came from within them; the timeline keeps to them."""
     previous = resolution.previous
+    since, until = window
+    before = until + timedelta(days=1) if until else None
     if story:
-        timeline = teller.timeline(story.subject, as_of)
+        timeline = teller.timeline(story.subject, as_of, before, since)
     elif resolution.kind == "more" and previous and previous.story:
-        full = teller.timeline(previous.story, as_of)
+        full = teller.timeline(previous.story, as_of, before, since)
         unseen = tuple(i for i, e in enumerate(full.entries) if e.citation.article_id not in previous.story_seen)
         if not unseen:  # every brief was shown: "more" is about passages only
             return answer, replace(turn, story=previous.story, story_seen=previous.story_seen)
@@ -407,6 +415,10 @@ def tell(teller: Storyteller, answer: Answer, turn: Turn, resolution: Resolution
         turn = replace(turn, earliest=top.isoformat() if top else turn.earliest)
         return (replace(answer, story=subject) if button else answer), turn
     return _with_timeline(answer, turn, timeline)
+
+
+def _within(day: date | None, since: date | None, before: date | None) -> bool:
+    return day is not None and (since is None or day >= since) and (before is None or day < before)
 
 
 def _with_timeline(answer: Answer, turn: Turn, timeline: Timeline) -> tuple[Answer, Turn]:

@@ -391,3 +391,32 @@ def test_wikinews_follow_ups_find_their_article(tmp_path: Path, real_embedder: E
     report = evaluate(engine, queries)
     assert len(queries) == 26 and report.recall[1] == 1.0 and report.refused == 0, report.row()
 
+
+
+def test_since_an_event_counts_from_its_first_report_not_a_later_brief_recalling_it(tmp_path: Path,
+                                                                                 real_embedder: Embedder) -> None:
+    """"Since her sentencing" used to start at the newest brief that mentions the sentencing (the recency prior
+    ranked it first), so the appeal between the two was left out; and the timeline ignored the window."""
+    briefs = [
+        ("arrest", "2025-03-02", "Magnet engineer Anna Kessler detained in Moscow",
+         "Russian police detained Anna Kessler, a magnet engineer, at a Moscow airport on Sunday and accused her of "
+         "smuggling gallium samples. Her employer said she was travelling to a trade fair."),
+        ("sentenced", "2025-06-05", "Court sentences Anna Kessler to nine years",
+         "A Moscow court sentenced Anna Kessler to nine years in prison on Thursday, a sentencing her lawyers called "
+         "unjust. Kessler, a magnet engineer, was convicted of smuggling gallium samples."),
+        ("appeal", "2025-07-10", "Kessler appeal rejected",
+         "A Moscow appeals court rejected Anna Kessler's appeal on Tuesday and upheld her nine-year sentence. Her "
+         "lawyers said they would take the case to the supreme court."),
+        ("colony", "2025-08-20", "Kessler sentencing: moved to a penal colony",
+         "Anna Kessler, sentenced to nine years in June, was moved to a penal colony this week. Since her sentencing "
+         "her lawyers have not been allowed to see her, and the sentencing is still contested."),
+    ]
+    for key, day, title, body in briefs:
+        (tmp_path / f"{key}.json").write_text(json.dumps({"id": key, "title": title, "body": body, "date": day}))
+    engine = Engine(tmp_path / "data", embedder=real_embedder, today=lambda: date(2025, 8, 25))
+    engine.ingest([tmp_path / f"{key}.json" for key, *_ in briefs])
+    answer, _ = engine.ask("What happened with Anna Kessler since her sentencing?")
+    assert answer.notice is None  # before: "Nothing since her sentencing; the closest earlier briefs:"
+    assert {p.hit.citation.article_id for p in answer.passages} == {"appeal", "colony"}
+    assert answer.timeline is not None  # the story from the sentencing on, not from the arrest
+    assert [e.citation.article_id for e in answer.timeline.entries] == ["sentenced", "appeal", "colony"]
