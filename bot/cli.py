@@ -66,7 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def run() -> None:
     """The console script: `main`, and a one-shot `ask` leaves without the interpreter's teardown."""
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # `briefbot ask … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit fails otherwise
+        raise SystemExit(1) from None
     if sys.argv[1:2] == ["ask"]:
         # `ask` only reads, and all it owes is printed: finalising OpenVINO, FAISS and the heap took
         # 0.10-0.15 s more per one-shot answer (bench/answer_speed.py, "cold process").

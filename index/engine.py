@@ -242,7 +242,7 @@ class Engine:
         lexical = self.snapshot.lexical
         story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
         resolution = resolve(story.question if story else text, conversation, lexical.idf)
-        found = self._find(resolution, k, today, exists)
+        found = self._find(resolution, k, today, exists, story is not None)
         if resolution.kind == "new" and not found.hits:
             # "How many troops did its governor send?" says enough to be read alone; refused alone, it is
             # asked again with the last question's subject: an answerable question is not refused.
@@ -251,12 +251,12 @@ class Engine:
                 resolution, found = leaning, again
         return _Reading(story, resolution, found)
 
-    def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter) -> _Found:
+    def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter, story: bool = False) -> _Found:
         """The passages a resolved question is answered from, within its time window or widened from it."""
         lexical = self.snapshot.lexical
-        intent, where = self._time_window(resolution, today, exists)
+        intent, where = self._time_window(resolution, today, exists, story)
         has_subject = lexical.has_subject
-        query = intent.query if has_subject(intent.query) else (intent.since_topic or intent.query)
+        query = intent.query if has_subject(intent.query) else (intent.since_topic or intent.before_topic or intent.query)
         if not has_subject(query) and (intent.wants_latest or where.window):
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
@@ -291,7 +291,8 @@ class Engine:
         retriever = self.retriever
         return Storyteller(retriever.snapshot, retriever.embedder)
 
-    def _time_window(self, resolution: Resolution, today: date, exists: SearchFilter) -> tuple[TimeIntent, SearchFilter]:
+    def _time_window(self, resolution: Resolution, today: date, exists: SearchFilter,
+                     story: bool = False) -> tuple[TimeIntent, SearchFilter]:
         previous = resolution.previous
         if resolution.kind == "before" and previous and (earliest := _day(previous.earliest)):
             return TimeIntent(resolution.query), replace(exists, published_to=earliest - timedelta(days=1))
@@ -301,14 +302,16 @@ class Engine:
         if resolution.kind == "more" and previous:
             return TimeIntent(resolution.query), replace(exists, published_from=_day(previous.published_from),
                                                          published_to=_day(previous.published_to))
-        intent = parse_time(resolution.query, today)
+        intent = parse_time(resolution.query, today, story)
         where = replace(exists, published_from=intent.published_from, published_to=intent.published_to)
-        if intent.since_topic:
+        if event := intent.since_topic or intent.before_topic:
             # The event searched with the question's subject: "since her sentencing" is Griner's.
-            anchor = self.retriever.first_report(f"{intent.query} {intent.since_topic}", where=exists)
-            if anchor:
-                where = replace(exists, published_from=anchor.citation.published_at,
-                                article_ids=self._articles_after(anchor))
+            anchor = self.retriever.first_report(f"{intent.query} {event}", where=exists)
+            day = anchor.citation.published_at if anchor else None
+            if anchor and day and intent.before_topic:
+                where = replace(exists, published_to=day - timedelta(days=1))
+            elif anchor and day:
+                where = replace(exists, published_from=day, article_ids=self._articles_after(anchor))
         return intent, where
 
     def _newest_day(self, article_ids: Sequence[str]) -> date | None:
@@ -389,7 +392,7 @@ def _turn(question: str, query: str, resolution: Resolution, k: int, hits: list[
 def _widened(intent: TimeIntent, where: SearchFilter) -> str:
     """The line that opens an answer found outside the window the question asked for."""
     phrase = intent.phrase or "that period"
-    said = phrase if phrase.startswith("since") else f"from {phrase}"
+    said = phrase if phrase.startswith(("since", "before")) else f"from {phrase}"
     others = "the closest earlier briefs" if where.published_to is None else "the closest briefs from other dates"
     return f"Nothing {said}; {others}:"
 

@@ -28,6 +28,7 @@ class TimeIntent:
     published_to: date | None = None
     wants_latest: bool = False
     since_topic: str | None = None
+    before_topic: str | None = None  # a story's "before she became prime minister"
     # The words that set the window ("this week", "since Geneva"), for "Nothing from this week; …".
     phrase: str | None = None
 
@@ -66,13 +67,15 @@ def _absolute_date(text: str) -> tuple[date, date] | None:
     return None
 
 
-def parse_time(question: str, today: date) -> TimeIntent:
+def parse_time(question: str, today: date, story: bool = False) -> TimeIntent:
     """Find one time phrase (and "latest"/"news" beside it); the rest is what to search for.
 
     A bare year ("Mondale's running mate in 1984") dates the event, not the brief, so it stays in
     the query; a month ("Lynas in May 2025") becomes a window the engine may widen when it is empty.
+    `story`: the question asks for a story, where "after X" and "before X" bound it too ("What happened with Truss
+    after she became prime minister?"); elsewhere they join clauses ("Which leader quit after weeks of protests?").
     """
-    intent = _window(question, today)
+    intent = _window(question, today, story)
     if _LATEST.search(intent.query):
         return replace(intent, query=_clean(_LATEST.sub(" ", intent.query)), wants_latest=True)
     if new := _NEW.search(intent.query):
@@ -80,7 +83,7 @@ def parse_time(question: str, today: date) -> TimeIntent:
     return intent
 
 
-def _window(question: str, today: date) -> TimeIntent:
+def _window(question: str, today: date, story: bool = False) -> TimeIntent:
     for pattern, (start, end) in _relative(today):
         if found := pattern.search(question):
             return TimeIntent(_clean(pattern.sub(" ", question)), start, end, phrase=found.group(0).lower())
@@ -93,15 +96,29 @@ def _window(question: str, today: date) -> TimeIntent:
                       question, re.I)
     if dated and (window := _absolute_date(dated.group(1))):
         return TimeIntent(_clean(question[: dated.start()] + question[dated.end():]), window[0], phrase=dated.group(0))
-    since = re.search(r"\bsince (?:the )?(.+?)(?:[?.!,]|$)", question, re.I)
-    if since:
-        rest = _clean(question[: since.start()] + question[since.end():])
-        return TimeIntent(rest, since_topic=since.group(1).strip(), phrase=f"since {since.group(1).strip()}")
+    if bounded := _bounded_by_event(question, story):
+        return bounded
     within = re.search(rf"\b(?:in|during) ({_MONTH}\s+(?:19|20)\d\d)\b", question, re.I)
     if within and (window := _absolute_date(within.group(1))):
         return TimeIntent(_clean(question[: within.start()] + question[within.end():]), *window,
                           phrase=within.group(1))
     return TimeIntent(question)
+
+
+def _bounded_by_event(question: str, story: bool) -> TimeIntent | None:
+    """"Since Geneva"; in a story also "after X" (the same) and "before X", X an event or a date."""
+    words = "since|after|following|before" if story else "since"
+    found = re.search(rf"\b({words}) (?:the )?(.+?)(?:[?.!,]|$)", question, re.I)
+    if not found:
+        return None
+    rest, topic = _clean(question[: found.start()] + question[found.end():]), found.group(2).strip()
+    before = found.group(1).lower() == "before"
+    phrase = f"{'before' if before else 'since'} {topic}"
+    if window := _absolute_date(topic):  # "before May 2025", "after 2024"
+        if before:
+            return TimeIntent(rest, published_to=window[0] - timedelta(days=1), phrase=phrase)
+        return TimeIntent(rest, window[1] + timedelta(days=1), phrase=phrase)
+    return TimeIntent(rest, before_topic=topic, phrase=phrase) if before else TimeIntent(rest, since_topic=topic, phrase=phrase)
 
 
 def _clean(text: str) -> str:

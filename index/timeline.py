@@ -180,7 +180,7 @@ class Storyteller:
                  since: date | None = None) -> Timeline:
         """The story of `subject` from the briefs known on `as_of`, published from `since` and before `before` when
         given (the question's window: "Brittney Griner since her sentencing" is Griner's story from that day)."""
-        about = self._subject(subject)
+        about = self._subject(subject, story=True)
         members = [b for b in self.briefs(about, as_of)
                    if b.about >= self.settings.threshold and _within(b.citation.published_at, since, before)]
         members = sorted(members, key=lambda b: (b.citation.published_at, b.seq))
@@ -193,9 +193,9 @@ class Storyteller:
         briefs = self.briefs(self._subject(subject), as_of, self.settings.button_candidates)
         return sum(b.about >= self.settings.threshold for b in briefs) >= 2
 
-    def _subject(self, subject: str) -> _Subject:
+    def _subject(self, subject: str, story: bool = False) -> _Subject:
         # Time words place the window; they are not what the story is about ("Liz Truss this week").
-        subject = parse_time(subject, date.today()).query or subject
+        subject = parse_time(subject, date.today(), story).query or subject
         weights = self.snapshot.lexical.term_weights(subject)
         names = {t: w for t, w in weights.items() if w >= self.settings.name_idf}
         # Capitalised words are names even where common ("Hurricane"); without any rare or

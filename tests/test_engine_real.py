@@ -395,7 +395,7 @@ def test_wikinews_follow_ups_find_their_article(tmp_path: Path, real_embedder: E
 
 def test_since_an_event_counts_from_its_first_report_not_a_later_brief_recalling_it(tmp_path: Path,
                                                                                  real_embedder: Embedder) -> None:
-    """"Since her sentencing" used to start at the newest brief that mentions the sentencing (the recency prior
+    """A story "after" or "before" an event is bounded by it too. "Since her sentencing" used to start at the newest brief that mentions the sentencing (the recency prior
     ranked it first), so the appeal between the two was left out; and the timeline ignored the window."""
     briefs = [
         ("arrest", "2025-03-02", "Magnet engineer Anna Kessler detained in Moscow",
@@ -420,3 +420,7 @@ def test_since_an_event_counts_from_its_first_report_not_a_later_brief_recalling
     assert {p.hit.citation.article_id for p in answer.passages} == {"appeal", "colony"}
     assert answer.timeline is not None  # the story from the sentencing on, not from the arrest
     assert [e.citation.article_id for e in answer.timeline.entries] == ["sentenced", "appeal", "colony"]
+    after, _ = engine.ask("What happened with Anna Kessler after her sentencing?")
+    assert {p.hit.citation.article_id for p in after.passages} == {"appeal", "colony"}
+    before, _ = engine.ask("What happened with Anna Kessler before her sentencing?")
+    assert before.notice is None and [p.hit.citation.article_id for p in before.passages] == ["arrest"]

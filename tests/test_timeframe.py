@@ -33,6 +33,20 @@ def test_since_a_date_and_since_an_event() -> None:
     assert event.since_topic == "Geneva" and event.published_from is None
 
 
+def test_after_and_before_bound_a_story_and_join_clauses_elsewhere() -> None:
+    after = parse_time("What happened with Liz Truss after she became prime minister?", TODAY, story=True)
+    assert (after.query, after.since_topic, after.phrase) == (
+        "What happened with Liz Truss", "she became prime minister", "since she became prime minister")
+    before = parse_time("What happened with Liz Truss before the leadership vote?", TODAY, story=True)
+    assert (before.query, before.before_topic, before.since_topic) == ("What happened with Liz Truss", "leadership vote", None)
+    dated = parse_time("What happened with Lynas before May 2025?", TODAY, story=True)
+    assert (dated.published_from, dated.published_to, dated.before_topic) == (None, date(2025, 4, 30), None)
+    assert parse_time("What happened with Lynas after 2024?", TODAY, story=True).published_from == date(2025, 1, 1)
+    clause = parse_time("Which leader quit after weeks of street demonstrations?", TODAY)
+    assert clause.query == "Which leader quit after weeks of street demonstrations?" and clause.since_topic is None
+    assert parse_time("Who held the post before Truss?", TODAY).before_topic is None
+
+
 def test_in_a_month_is_that_whole_month() -> None:
     intent = parse_time("Lynas in May 2025", TODAY)
     assert (intent.published_from, intent.published_to) == (date(2025, 5, 1), date(2025, 5, 31))
