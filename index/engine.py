@@ -276,6 +276,9 @@ class Engine:
             hits = (self.retriever.search(query, k, resolution.offset, exists, today, latest=True)
                     if has_subject(query) else self._newest_summaries(exists, k, resolution.offset))
             return _Found(query, hits, where, _widened(intent, where) if hits else None)
+        if hits and (event := intent.since_topic or intent.before_topic) and not where.window:
+            # "Since the Madrid meeting" and no dated brief reports it: the reader is told the answer is not bounded.
+            return _Found(query, hits, where, f"No dated brief reports “{event}”; the answer covers every date:")
         return _Found(query, hits, where)
 
     def converse(self, conversation: Conversation, question: str, k: int = 3, as_of: date | None = None) -> Answer:
