@@ -23,6 +23,10 @@ _BEFORE = re.compile(r"^(?:and |so )?(?:what (?:happened |came )?)?(?:before tha
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
 # "What happened since then?": the last question's subject, after the newest brief its answer showed.
 _SINCE_THEN = re.compile(r"\b(?:since|after) (?:then|that)\b", re.I)
+# "and since her sentencing?", "what happened before his resignation?": the last subject's story, bounded by an
+# event that points back (a pronoun in it, or "and …"); "since then" is the newest brief shown, above.
+_EVENT_BOUND = re.compile(r"^(and\s+)?(?:what(?:'s|’s|\s+has|\s+have)?\s+(?:happened|changed)\s+)?"
+                          r"((?:since|after|before|following)\s+(?!then\b|that\b).+?)\s*\??$", re.I)
 # "and in Europe?", "what about for investors?": a qualifier that narrows the last question.
 _QUALIFIER = re.compile(r"^(?:in|at|on|for|from|during|inside|outside|near|across|among|within|under)\b", re.I)
 # A place or name after a preposition: "in Aleppo", "in the Karol Bagh".
@@ -90,8 +94,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What to search for: `kind` is new, more, before, after ("since then"), swap or reference; `focus`, what
-    a swap asks about."""
+    """What to search for: `kind` is new, more, before, after ("since then"), window (the last subject's story
+    bounded by an event: "and before her trial?"), swap or reference; `focus`, what a swap asks about."""
 
     kind: str
     query: str
@@ -112,6 +116,12 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         return Resolution("before", previous.story or previous.resolved_query, 0, previous)
     if _SINCE_THEN.search(text):
         return Resolution("after", _since_then(text, previous, idf), 0, previous)
+    bound = _EVENT_BOUND.match(text)
+    if bound and (bound.group(1) or _has_pronoun(bound.group(2))):
+        # The story's subject without the window it was told in ("Brittney Griner since her sentencing").
+        subject = (parse_time(previous.story, date.today(), story=True).query if previous.story else
+                   _subject(previous, idf) or previous.resolved_query)
+        return Resolution("window", f"What happened with {subject} {bound.group(2)}?", 0, previous)
     swap = _SWAP.match(text)
     if swap:
         return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous, swap.group(1))

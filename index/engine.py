@@ -242,6 +242,8 @@ class Engine:
         lexical = self.snapshot.lexical
         story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
         resolution = resolve(story.question if story else text, conversation, lexical.idf)
+        if resolution.kind == "window":  # "and before her trial?" asks for the last subject's story before it
+            story = story_question(resolution.query)
         found = self._find(resolution, k, today, exists, story is not None)
         if resolution.kind == "new" and not found.hits:
             # "How many troops did its governor send?" says enough to be read alone; refused alone, it is
@@ -309,7 +311,7 @@ class Engine:
         where = replace(exists, published_from=intent.published_from, published_to=intent.published_to)
         if event := intent.since_topic or intent.before_topic:
             # The event searched with the question's subject: "since her sentencing" is Griner's.
-            anchor = self.retriever.first_report(f"{intent.query} {event}", where=exists)
+            anchor = self.retriever.first_report(event, intent.query, exists)
             day = anchor.citation.published_at if anchor else None
             if anchor and day and intent.before_topic:
                 where = replace(exists, published_to=day - timedelta(days=1))

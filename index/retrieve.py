@@ -111,6 +111,8 @@ class RetrievalSettings:
     # her sentencing" → the penal-colony transfer). Of 20 hand-dated events (bench/since_anchor.py) 0.95 places 17,
     # 0.9 16 (an earlier event gets in: the inquiry for "since the House impeached Trump"), 0.97 16; before, 13.
     first_report_share: float = 0.95
+    # …among the passages holding this share of the event's term weight.
+    first_report_naming: float = 0.5
 
 
 
@@ -187,15 +189,20 @@ class Retriever:
         row_of = {chunk_id: row for row, chunk_id in enumerate(ids.tolist())}
         return self._diverse(hits, vectors[[row_of[h.chunk_id] for h in hits]], offset + k)[offset:]
 
-    def first_report(self, query: str, where: SearchFilter | None = None) -> Hit | None:
-        """The earliest dated brief about as relevant to `query` as the best one, recency aside: where "since X"
-        starts (X's first report rather than the newest brief that recalls it)."""
+    def first_report(self, event: str, subject: str = "", where: SearchFilter | None = None) -> Hit | None:
+        """The earliest dated brief about as relevant to `event` (with its `subject`: "her sentencing", Griner's)
+        as the best one, recency aside, that names the event: where "since X" starts (X's first report rather
+        than the newest brief that recalls it; a brief on the subject alone reports no event)."""
         allowed = self._allowed(where)
         if allowed is not None and not len(allowed):
             return None
+        query = f"{subject} {event}".strip()
         vector = self.embedder.embed([query])[0]
         ids, vectors, lexical = self._candidates(query, vector, allowed, self.settings.candidates)
         hits = self._score(self._describe(query), ids, vectors @ vector, lexical, date.today(), False, 0.0)
+        named = dict(zip(ids.tolist(), self.snapshot.lexical.weighted_presence(
+            self.snapshot.lexical.term_weights(event), ids).tolist()))
+        hits = [h for h in hits if named[h.chunk_id] >= self.settings.first_report_naming]
         floor = self.settings.first_report_share * hits[0].score if hits else 0.0
         near = [h for h in hits if h.score >= floor and h.citation.published_at]
         return min(near, key=lambda h: (h.citation.published_at, -h.score), default=None)

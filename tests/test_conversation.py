@@ -82,6 +82,21 @@ def test_since_then_asks_for_the_last_subject_after_what_was_shown() -> None:
     assert resolve("what did terbium do since then?", conv, lambda t: IDF.get(t, 0.0)).query == "what did terbium do Geneva"
 
 
+def test_an_event_that_points_back_bounds_the_last_subjects_story() -> None:
+    """"And before her trial?" used to swap "before her trial" into the last question ("her before her trial")."""
+    told = Turn("What happened with Geneva?", "What happened with Geneva?", story="Geneva since the truce")
+    conv = _conversation(told)
+    for question, expected in [("and before her trial?", "What happened with Geneva before her trial?"),
+                               ("what happened since his resignation?", "What happened with Geneva since his resignation?"),
+                               ("and after the vote?", "What happened with Geneva after the vote?")]:
+        resolution = resolve(question, conv, idf)
+        assert (resolution.kind, resolution.query) == ("window", expected), question
+    plain = _conversation(Turn("What did Greer say?", "What did Greer say?"))
+    assert resolve("and before his trial?", plain, idf).query == "What happened with Greer before his trial?"
+    assert resolve("what happened since the vote?", conv, idf).kind == "new"  # nothing points back: a question of its own
+    assert resolve("and since then?", conv, idf).kind == "after"
+
+
 def test_a_question_with_a_pronoun_can_always_be_read_against_the_last_one() -> None:
     """What the engine asks when the question alone is refused: with the last subject, if it has a pronoun."""
     conv = _conversation(Turn("Which state declared an emergency?", "Which state declared an emergency? Barry"))

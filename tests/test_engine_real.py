@@ -424,6 +424,10 @@ def test_since_an_event_counts_from_its_first_report_not_a_later_brief_recalling
     assert {p.hit.citation.article_id for p in after.passages} == {"appeal", "colony"}
     before, _ = engine.ask("What happened with Anna Kessler before her sentencing?")
     assert before.notice is None and [p.hit.citation.article_id for p in before.passages] == ["arrest"]
+    conversation = Conversation()
+    engine.converse(conversation, "What happened with Anna Kessler?")
+    earlier = engine.converse(conversation, "and before her sentencing?")  # was searched as "her before her sentencing"
+    assert [p.hit.citation.article_id for p in earlier.passages] == ["arrest"]
     unplaced, _ = engine.ask("What happened with Anna Kessler since the Madrid summit?")
     assert unplaced.notice == "No dated brief reports “Madrid summit”; the answer covers every date:"
     assert len(unplaced.passages) == 3
