@@ -12,6 +12,10 @@ __all__ = ["TimeIntent", "parse_time"]
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+# Named in a question without its year ("monkeypox in July"): capitalised, so "in may" is no month.
+_NAMED_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+                r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_YEAR = r"(?:19|20)\d\d"
 _LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|news)\b", re.I)
 # "What's new?", "anything new on terbium?", "any new stories?": "new" asks for the newest briefs only
 # after these words ("new export rules", "New York" are subjects).
@@ -98,11 +102,29 @@ def _window(question: str, today: date, story: bool = False) -> TimeIntent:
         return TimeIntent(_clean(question[: dated.start()] + question[dated.end():]), window[0], phrase=dated.group(0))
     if bounded := _bounded_by_event(question, story):
         return bounded
+    span = re.search(rf"\b(?:between|from) ({_NAMED_MONTH})(?:\s+({_YEAR}))? (?:and|to|until|till|through) "
+                     rf"({_NAMED_MONTH})(?:\s+({_YEAR}))?\b", question)
+    if span:  # "between June and July": the second month is the latest by today, the first the latest by then
+        last = _month(span.group(3), span.group(4), today)
+        first = _month(span.group(1), span.group(2), last[1])
+        return TimeIntent(_clean(question[: span.start()] + question[span.end():]), first[0], last[1],
+                          phrase=span.group(0).split(" ", 1)[1])
     within = re.search(rf"\b(?:in|during) ({_MONTH}\s+(?:19|20)\d\d)\b", question, re.I)
     if within and (window := _absolute_date(within.group(1))):
         return TimeIntent(_clean(question[: within.start()] + question[within.end():]), *window,
                           phrase=within.group(1))
+    bare = re.search(rf"\b(?:in|during) ({_NAMED_MONTH})(?!\s*,?\s*\d)\b", question)
+    if bare:  # "monkeypox in July": the latest July begun by today
+        return TimeIntent(_clean(question[: bare.start()] + question[bare.end():]), *_month(bare.group(1), None, today),
+                          phrase=bare.group(1))
     return TimeIntent(question)
+
+
+def _month(name: str, year: str | None, by: date) -> tuple[date, date]:
+    """The first and last day of a named month: of `year`, else the latest such month begun by `by`."""
+    number = _MONTHS[name.lower().rstrip(".")]
+    chosen = int(year) if year else by.year if number <= by.month else by.year - 1
+    return date(chosen, number, 1), date(chosen, number, calendar.monthrange(chosen, number)[1])
 
 
 def _bounded_by_event(question: str, story: bool) -> TimeIntent | None:

@@ -47,6 +47,19 @@ def test_after_and_before_bound_a_story_and_join_clauses_elsewhere() -> None:
     assert parse_time("Who held the post before Truss?", TODAY).before_topic is None
 
 
+def test_a_month_without_its_year_is_the_latest_one_and_a_span_of_months_reads_both() -> None:
+    """"Monkeypox in July" kept "July" as a search word and answered from any date."""
+    july = parse_time("What happened with monkeypox in July?", date(2022, 8, 6))
+    assert (july.query, july.published_from, july.published_to) == ("What happened with monkeypox?", date(2022, 7, 1),
+                                                                     date(2022, 7, 31))
+    assert parse_time("Lynas in December", date(2022, 8, 6)).published_from == date(2021, 12, 1)
+    span = parse_time("monkeypox between June and July", date(2022, 8, 6))
+    assert (span.query, span.published_from, span.published_to) == ("monkeypox", date(2022, 6, 1), date(2022, 7, 31))
+    winter = parse_time("gallium exports from Nov to Feb", date(2022, 8, 6))
+    assert (winter.published_from, winter.published_to) == (date(2021, 11, 1), date(2022, 2, 28))
+    assert parse_time("Can prices fall in may?", date(2022, 8, 6)).published_from is None  # not a month
+
+
 def test_in_a_month_is_that_whole_month() -> None:
     intent = parse_time("Lynas in May 2025", TODAY)
     assert (intent.published_from, intent.published_to) == (date(2025, 5, 1), date(2025, 5, 31))
