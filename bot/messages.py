@@ -2,8 +2,7 @@
 fallback, the "typing…" indicator.
 
 A shared leaf: it imports only telegram, never another bot/ module, so chat/, alerts/ and sources/ may all
-use it without importing each other (moved here from bot/chat/render.py and bot/chat/handlers.py, which
-still re-export these names).
+use it without importing each other.
 """
 
 from __future__ import annotations

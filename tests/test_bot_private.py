@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from bot.chat.handlers import EXAMPLES, EXPIRED
-from bot.chat.render import QUOTE, short_title
+from bot.chat.render import QUOTE
+from bot.messages import short_title
 from index.conversation import Conversation, Turn
 from index.embed import Embedder
 from index.engine import Engine

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.chat.render import (MAX_MESSAGE, QUOTE, VISIBLE_WORDS, citation_line, collapsed_text, collapsed_words, esc, format_uptime,
-                        inline_description, link, render_answer, render_context, render_corpus, render_inline,
-                        render_latest, render_sources, render_stats, short_title, split_html, to_plain, utf16_len)
+from bot.chat.render import (QUOTE, VISIBLE_WORDS, citation_line, collapsed_text, collapsed_words, format_uptime,
+                             inline_description, link, render_answer, render_context, render_corpus, render_inline,
+                             render_latest, render_sources, render_stats, split_html)
+from bot.messages import MAX_MESSAGE, esc, short_title, to_plain, utf16_len
 from index.engine import CorpusStats, Engine
 from index.records import Answer, Article, BriefSentence, Chunk, Citation, Hit, Passage
 from tests.fakebotapi import TelegramHtmlError, parse_telegram_html, parse_telegram_html_entities

@@ -29,11 +29,11 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes
 
 from bot.access import REFUSAL, chat_allowed, is_admin
 from bot.chat.answers import AnswerStore, StoredAnswer
-from bot.chat.render import (esc, inline_description, render_answer, render_context, render_corpus, render_inline,
-                             render_latest, render_sources, render_stats, render_timeline, short_title)
+from bot.chat.render import (inline_description, render_answer, render_context, render_corpus, render_inline,
+                             render_latest, render_sources, render_stats, render_timeline)
 from bot.config import BotConfig
 from bot.conversations import ConversationStore, conversation_key
-from bot.messages import send_html, typing  # shared with sources/ (bot/messages.py); re-exported here
+from bot.messages import esc, send_html, short_title, typing
 from index.engine import Engine
 from index.errors import BriefbotError, IndexMismatchError, IndexMissingError
 from index.records import Answer, Chunk
@@ -42,7 +42,7 @@ __all__ = [
     "Services", "EXPIRED", "NO_INDEX", "EXAMPLES", "start", "help_command", "ask_command", "timeline_command",
     "latest", "sources",
     "reset", "stats", "private_text", "group_text", "private_other", "unknown_command", "button", "inline_query",
-    "gate", "on_error", "send_html",
+    "gate", "on_error",
 ]
 
 log = logging.getLogger("briefbot.bot")

@@ -233,7 +233,7 @@ def test_alert_rendering_property(title: str, body: str, source: str | None, url
 def test_citation_and_split_property(title: str, url: str | None, source: str | None, text: str) -> None:
     citation = Citation("a", title or "t", source, None, None, url, None)
     assert_valid(render_sources([citation]), "sources")
-    from bot.chat.render import esc
+    from bot.messages import esc
     parts = split_html(f"<b>{esc(text)}</b>\n\n" + esc(text * 10), 4096)
     if parts:
         assert_valid(parts, "split")
