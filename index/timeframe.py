@@ -20,7 +20,12 @@ _LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|news)\b
 # "What's new?", "anything new on terbium?", "any new stories?": "new" asks for the newest briefs only
 # after these words ("new export rules", "New York" are subjects).
 _NEW = re.compile(r"\b(?:what(?:'s|’s|s| is)|anything|something|any)\s+(new)\b", re.I)
-_UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_UNITS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
+# "the past few days", "a couple of weeks ago": how many, in words too.
+_COUNTS = {"a": 1, "an": 1, "a couple of": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "couple of": 2, "few": 3, "several": 5}
+_COUNT = r"(\d+|(?:a )?couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several)"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,14 @@ def _relative(today: date) -> list[tuple[re.Pattern[str], tuple[date, date | Non
         (re.compile(r"\bthis month\b", re.I), (today - timedelta(days=30), None)),
         (re.compile(r"\blast month\b", re.I), (last_month_end.replace(day=1), last_month_end)),
         (re.compile(r"\bthis year\b", re.I), (today.replace(month=1, day=1), None)),
+        # "on Monday": from the latest Monday (today, on a Monday) on, as its news is reported that day or after
+        *((re.compile(rf"\bon {name}\b", re.I), (_weekday(today, name, 0), None)) for name in _WEEKDAYS),
     ]
+
+
+def _weekday(today: date, name: str, back: int) -> date:
+    """The latest `name`day on or before `today`, or before it when `back` is 7 ("since Saturday", said on one)."""
+    return today - timedelta(days=(today.weekday() - _WEEKDAYS.index(name)) % 7 or back)
 
 
 def _absolute_date(text: str) -> tuple[date, date] | None:
@@ -88,14 +100,28 @@ def parse_time(question: str, today: date, story: bool = False) -> TimeIntent:
 
 
 def _window(question: str, today: date, story: bool = False) -> TimeIntent:
+    if since := _since_a_day(question, today):
+        return since
     for pattern, (start, end) in _relative(today):
         if found := pattern.search(question):
-            return TimeIntent(_clean(pattern.sub(" ", question)), start, end, phrase=found.group(0).lower())
-    span = re.search(r"\b(?:in the )?(?:past|last) (\d+) (day|week|month|year)s?\b", question, re.I)
-    if span:
-        days = int(span.group(1)) * _UNITS[span.group(2).lower()]
+            phrase = re.sub(r"^on (\w)", lambda m: m.group(1).upper(), found.group(0).lower())  # "Nothing from Monday"
+            return TimeIntent(_clean(pattern.sub(" ", question)), start, end, phrase=phrase)
+    span = re.search(rf"\b(?:(?:in|over|during|within) )?(?:the )?(?:past|last|previous) (?:{_COUNT} )?"
+                     r"(hour|day|week|month|year)s?\b", question, re.I)
+    # "Over the past year" mostly spans the data ("prices rose 60% over the past year"), and a year's briefs are most
+    # of a news corpus: without a count it stays words (as a window it cost a dev brief its answering sentence).
+    if span and (span.group(1) or span.group(2).lower() != "year"):  # "in the past few days", "the past week"
+        days = max(1, round(_COUNTS.get((span.group(1) or "1").lower(), 0) or int(span.group(1) or 1))
+                   * _UNITS[span.group(2).lower()])
         return TimeIntent(_clean(question[: span.start()] + question[span.end():]), today - timedelta(days=days),
                           phrase=span.group(0).lower())
+    ago = re.search(rf"\b{_COUNT} (day|week|month|year)s? ago\b", question, re.I)
+    if ago:  # "two weeks ago": the days around then
+        unit = _UNITS[ago.group(2).lower()]
+        then = today - timedelta(days=round(_count(ago.group(1)) * unit))
+        half = timedelta(days=int(unit // 2))
+        return TimeIntent(_clean(question[: ago.start()] + question[ago.end():]), then - half, min(today, then + half),
+                          phrase=ago.group(0).lower())
     dated = re.search(rf"\bsince ({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d|(?:19|20)\d\d)\b",
                       question, re.I)
     if dated and (window := _absolute_date(dated.group(1))):
@@ -118,6 +144,36 @@ def _window(question: str, today: date, story: bool = False) -> TimeIntent:
         return TimeIntent(_clean(question[: bare.start()] + question[bare.end():]), *_month(bare.group(1), None, today),
                           phrase=bare.group(1))
     return TimeIntent(question)
+
+
+def _count(word: str) -> int:
+    return _COUNTS.get(word.lower()) or int(word)
+
+
+def _since_a_day(question: str, today: date) -> TimeIntent | None:
+    """"Since Monday", "since July 1", "since last week": from that day on (an event is `since_topic`)."""
+    found = re.search(rf"\bsince ((?:last|this) (?:week|month)|yesterday|today|[A-Z][a-z]+day|"
+                      rf"({_NAMED_MONTH})(?:\s+(\d{{1,2}}))?)\b(?![\s,]*\d)", question)
+    if not found:
+        return None
+    phrase, named = found.group(1), found.group(1).lower()
+    if named in _WEEKDAYS:
+        start = _weekday(today, named, 7)
+    elif found.group(2):
+        start = _latest_day(found.group(2), int(found.group(3) or 1), today)
+    elif relative := next((begin for pattern, (begin, _) in _relative(today) if pattern.fullmatch(phrase)), None):
+        start = relative
+    else:
+        return None
+    return TimeIntent(_clean(question[: found.start()] + question[found.end():]), start, phrase=f"since {phrase}")
+
+
+def _latest_day(month: str, day: int, by: date) -> date:
+    """The latest `month` `day` on or before `by` ("since July 20" said on 6 July is last year's)."""
+    first, last = _month(month, str(by.year), by)
+    if first.replace(day=min(day, last.day)) > by:
+        first, last = _month(month, str(by.year - 1), by)
+    return first.replace(day=min(day, last.day))
 
 
 def _month(name: str, year: str | None, by: date) -> tuple[date, date]:

@@ -60,6 +60,31 @@ def test_a_month_without_its_year_is_the_latest_one_and_a_span_of_months_reads_b
     assert parse_time("Can prices fall in may?", date(2022, 8, 6)).published_from is None  # not a month
 
 
+def test_everyday_spans_and_days_are_windows() -> None:
+    """Each was searched as words and answered from any date ("since Monday" even searched for an event)."""
+    today = date(2022, 8, 6)  # a Saturday
+    cases = {
+        "monkeypox news in the past few days": (date(2022, 8, 3), None),
+        "what happened with monkeypox over the past two weeks": (date(2022, 7, 23), None),
+        "monkeypox in the last 24 hours": (date(2022, 8, 5), None),
+        "monkeypox in the past week": (date(2022, 7, 30), None),
+        "monkeypox a couple of weeks ago": (date(2022, 7, 20), date(2022, 7, 26)),
+        "what happened with monkeypox on Monday": (date(2022, 8, 1), None),  # its news comes that day or after
+        "monkeypox since Monday": (date(2022, 8, 1), None),
+        "monkeypox since Saturday": (date(2022, 7, 30), None),  # said on a Saturday: the one before
+        "monkeypox since last week": (date(2022, 7, 25), None),  # was last week only
+        "monkeypox since July": (date(2022, 7, 1), None),
+        "monkeypox since July 20": (date(2022, 7, 20), None),
+        "monkeypox since August 20": (date(2021, 8, 20), None),  # not yet this year
+        "monkeypox since July 1, 2022": (date(2022, 7, 1), None),
+    }
+    for question, window in cases.items():
+        intent = parse_time(question, today)
+        assert ((intent.published_from, intent.published_to), intent.since_topic) == (window, None), question
+        assert "monkeypox" in intent.query and not any(w in intent.query for w in ("since", "past", "ago", "Monday"))
+    assert parse_time("monkeypox since the holiday", today).since_topic == "holiday"  # an event, not a day
+
+
 def test_in_a_month_is_that_whole_month() -> None:
     intent = parse_time("Lynas in May 2025", TODAY)
     assert (intent.published_from, intent.published_to) == (date(2025, 5, 1), date(2025, 5, 31))
