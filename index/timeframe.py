@@ -25,6 +25,7 @@ _UNITS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
 _COUNTS = {"a": 1, "an": 1, "a couple of": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "couple of": 2, "few": 3, "several": 5}
 _COUNT = r"(\d+|(?:a )?couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several)"
+_MAX_COUNT = 100  # "the past 99999999 years" overflowed the date arithmetic
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -111,14 +112,13 @@ def _window(question: str, today: date, story: bool = False) -> TimeIntent:
     # "Over the past year" mostly spans the data ("prices rose 60% over the past year"), and a year's briefs are most
     # of a news corpus: without a count it stays words (as a window it cost a dev brief its answering sentence).
     if span and (span.group(1) or span.group(2).lower() != "year"):  # "in the past few days", "the past week"
-        days = max(1, round(_COUNTS.get((span.group(1) or "1").lower(), 0) or int(span.group(1) or 1))
-                   * _UNITS[span.group(2).lower()])
+        days = max(1, round(min(_count(span.group(1) or "1"), _MAX_COUNT) * _UNITS[span.group(2).lower()]))
         return TimeIntent(_clean(question[: span.start()] + question[span.end():]), today - timedelta(days=days),
                           phrase=span.group(0).lower())
     ago = re.search(rf"\b{_COUNT} (day|week|month|year)s? ago\b", question, re.I)
     if ago:  # "two weeks ago": the days around then
         unit = _UNITS[ago.group(2).lower()]
-        then = today - timedelta(days=round(_count(ago.group(1)) * unit))
+        then = today - timedelta(days=round(min(_count(ago.group(1)), _MAX_COUNT) * unit))
         half = timedelta(days=int(unit // 2))
         return TimeIntent(_clean(question[: ago.start()] + question[ago.end():]), then - half, min(today, then + half),
                           phrase=ago.group(0).lower())

@@ -83,6 +83,8 @@ def test_everyday_spans_and_days_are_windows() -> None:
         assert ((intent.published_from, intent.published_to), intent.since_topic) == (window, None), question
         assert "monkeypox" in intent.query and not any(w in intent.query for w in ("since", "past", "ago", "Monday"))
     assert parse_time("monkeypox since the holiday", today).since_topic == "holiday"  # an event, not a day
+    for absurd in ("monkeypox in the past 99999999 years", "monkeypox 99999999999 weeks ago"):  # raised OverflowError
+        assert parse_time(absurd, today).published_from in (date(1922, 8, 31), date(2020, 9, 2)), absurd  # 100 at most
 
 
 def test_in_a_month_is_that_whole_month() -> None:
