@@ -101,36 +101,55 @@ def parse_time(question: str, today: date, story: bool = False) -> TimeIntent:
 
 
 def _window(question: str, today: date, story: bool = False) -> TimeIntent:
-    if since := _since_a_day(question, today):
-        return since
+    """The question read for its first time phrase, the more specific readings first."""
+    return (_since_a_day(question, today) or _relative_phrase(question, today) or _counted_span(question, today)
+            or _since_a_date(question) or _bounded_by_event(question, story) or _named_months(question, today)
+            or TimeIntent(question))
+
+
+def _relative_phrase(question: str, today: date) -> TimeIntent | None:
+    """"today", "this week", "last month", "on Monday"."""
     for pattern, (start, end) in _relative(today):
         if found := pattern.search(question):
             phrase = re.sub(r"^on (\w)", lambda m: m.group(1).upper(), found.group(0).lower())  # "Nothing from Monday"
             return TimeIntent(_clean(pattern.sub(" ", question)), start, end, phrase=phrase)
+    return None
+
+
+def _counted_span(question: str, today: date) -> TimeIntent | None:
+    """"in the past few days", "over the last 24 hours", "the past week", "two weeks ago"."""
     span = re.search(rf"\b(?:(?:in|over|during|within) )?(?:the )?(?:past|last|previous) (?:{_COUNT} )?"
                      r"(hour|day|week|month|year)s?\b", question, re.I)
     # "Over the past year" mostly spans the data ("prices rose 60% over the past year"), and a year's briefs are most
     # of a news corpus: without a count it stays words (as a window it cost a dev brief its answering sentence).
-    if span and (span.group(1) or span.group(2).lower() != "year"):  # "in the past few days", "the past week"
+    if span and (span.group(1) or span.group(2).lower() != "year"):
         days = max(1, round(min(_count(span.group(1) or "1"), _MAX_COUNT) * _UNITS[span.group(2).lower()]))
         return TimeIntent(_clean(question[: span.start()] + question[span.end():]), today - timedelta(days=days),
                           phrase=span.group(0).lower())
     ago = re.search(rf"\b{_COUNT} (day|week|month|year)s? ago\b", question, re.I)
-    if ago:  # "two weeks ago": the days around then
+    if ago:  # the days around then
         unit = _UNITS[ago.group(2).lower()]
         then = today - timedelta(days=round(min(_count(ago.group(1)), _MAX_COUNT) * unit))
         half = timedelta(days=int(unit // 2))
         return TimeIntent(_clean(question[: ago.start()] + question[ago.end():]), then - half, min(today, then + half),
                           phrase=ago.group(0).lower())
+    return None
+
+
+def _since_a_date(question: str) -> TimeIntent | None:
+    """"since Sep 23, 2025", "since May 2025", "since 2024"."""
     dated = re.search(rf"\bsince ({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d|(?:19|20)\d\d)\b",
                       question, re.I)
     if dated and (window := _absolute_date(dated.group(1))):
         return TimeIntent(_clean(question[: dated.start()] + question[dated.end():]), window[0], phrase=dated.group(0))
-    if bounded := _bounded_by_event(question, story):
-        return bounded
+    return None
+
+
+def _named_months(question: str, today: date) -> TimeIntent | None:
+    """"between June and July", "in May 2025", "in July" (the latest July begun by today)."""
     span = re.search(rf"\b(?:between|from) ({_NAMED_MONTH})(?:\s+({_YEAR}))? (?:and|to|until|till|through) "
                      rf"({_NAMED_MONTH})(?:\s+({_YEAR}))?\b", question)
-    if span:  # "between June and July": the second month is the latest by today, the first the latest by then
+    if span:  # the second month is the latest by today, the first the latest by then
         last = _month(span.group(3), span.group(4), today)
         first = _month(span.group(1), span.group(2), last[1])
         return TimeIntent(_clean(question[: span.start()] + question[span.end():]), first[0], last[1],
@@ -140,10 +159,10 @@ def _window(question: str, today: date, story: bool = False) -> TimeIntent:
         return TimeIntent(_clean(question[: within.start()] + question[within.end():]), *window,
                           phrase=within.group(1))
     bare = re.search(rf"\b(?:in|during) ({_NAMED_MONTH})(?!\s*,?\s*\d)\b", question)
-    if bare:  # "monkeypox in July": the latest July begun by today
+    if bare:
         return TimeIntent(_clean(question[: bare.start()] + question[bare.end():]), *_month(bare.group(1), None, today),
                           phrase=bare.group(1))
-    return TimeIntent(question)
+    return None
 
 
 def _count(word: str) -> int:
