@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
 
 from index.brief import SPEECH
 from index.lexical import frames_question, tokenize
-from index.timeframe import parse_time
+from index.timeframe import timeless
 
 __all__ = ["Turn", "Conversation", "Resolution", "resolve", "lean_on_context", "people_in", "MAX_TURNS"]
 
@@ -119,8 +118,7 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
     bound = _EVENT_BOUND.match(text)
     if bound and (bound.group(1) or _has_pronoun(bound.group(2))):
         # The story's subject without the window it was told in ("Brittney Griner since her sentencing").
-        subject = (parse_time(previous.story, date.today(), story=True).query if previous.story else
-                   _subject(previous, idf) or previous.resolved_query)
+        subject = timeless(previous.story, story=True) if previous.story else _subject(previous, idf) or previous.resolved_query
         return Resolution("window", f"What happened with {subject} {bound.group(2)}?", 0, previous)
     swap = _SWAP.match(text)
     if swap:
@@ -135,14 +133,9 @@ def lean_on_context(question: str, conversation: Conversation, idf: Callable[[st
     could point back (the engine asks so when the question alone is refused); None without either."""
     previous = conversation.last
     text = question.strip()
-    if previous is None or not _has_pronoun(_timeless(text)):
+    if previous is None or not _has_pronoun(timeless(text)):
         return None
     return Resolution("reference", _fill_references(text, previous, idf), 0, previous)
-
-
-def _timeless(text: str) -> str:
-    """The question without its time phrase: the "this" of "this week" points nowhere."""
-    return parse_time(text, date.today()).query
 
 
 def _has_pronoun(text: str) -> bool:
@@ -153,11 +146,11 @@ def _leans_on_context(text: str, idf: Callable[[str], float]) -> bool:
     """A pronoun and at most two informative words of its own ("why did it fall apart?"), or a demonstrative
     that points back ("how many died in that crash?"). The "this" of a time phrase is no reference: "what's
     new this week?" asks for the newest briefs, not the last subject."""
-    timeless = _timeless(text)
-    if not _has_pronoun(timeless):
+    untimed = timeless(text)
+    if not _has_pronoun(untimed):
         return False
     informative = [t for t in tokenize(text) if idf(t) > 1.0 and not frames_question(t)]
-    return len(informative) <= 2 or bool(_POINTING.search(timeless))
+    return len(informative) <= 2 or bool(_POINTING.search(untimed))
 
 
 def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]) -> str:

@@ -164,6 +164,16 @@ class _Query:
     rare_names: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _Pool:
+    """A query's candidate passages: their ids, stored vectors, cosines to the query and BM25 relative to its best."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+
+
 class Retriever:
     """Ranks the chunks of one snapshot for a query."""
 
@@ -179,29 +189,25 @@ class Retriever:
         `latest` ("latest on terbium", "any news …"): newer briefs weigh more, and freshness is counted
         from the newest relevant brief, so "latest" still orders briefs that are all months old.
         """
-        allowed = self._allowed(where)
-        if allowed is not None and not len(allowed):
+        pool = self._pool(query, where, max(self.settings.candidates, 4 * (offset + k)))
+        if pool is None:
             return []
-        vector = self.embedder.embed([query])[0]
-        ids, vectors, lexical = self._candidates(query, vector, allowed, max(self.settings.candidates, 4 * (offset + k)))
         boost = self.settings.latest_recency_boost if latest else self.settings.recency_boost
-        hits = self._score(self._describe(query), ids, vectors @ vector, lexical, today or date.today(), latest, boost)
-        row_of = {chunk_id: row for row, chunk_id in enumerate(ids.tolist())}
-        return self._diverse(hits, vectors[[row_of[h.chunk_id] for h in hits]], offset + k)[offset:]
+        hits = self._score(self._describe(query), pool, today or date.today(), latest, boost)
+        row_of = {chunk_id: row for row, chunk_id in enumerate(pool.ids.tolist())}
+        return self._diverse(hits, pool.vectors[[row_of[h.chunk_id] for h in hits]], offset + k)[offset:]
 
     def first_report(self, event: str, subject: str = "", where: SearchFilter | None = None) -> Hit | None:
         """The earliest dated brief about as relevant to `event` (with its `subject`: "her sentencing", Griner's)
         as the best one, recency aside, that names the event: where "since X" starts (X's first report rather
         than the newest brief that recalls it; a brief on the subject alone reports no event)."""
-        allowed = self._allowed(where)
-        if allowed is not None and not len(allowed):
-            return None
         query = f"{subject} {event}".strip()
-        vector = self.embedder.embed([query])[0]
-        ids, vectors, lexical = self._candidates(query, vector, allowed, self.settings.candidates)
-        hits = self._score(self._describe(query), ids, vectors @ vector, lexical, date.today(), False, 0.0)
-        named = dict(zip(ids.tolist(), self.snapshot.lexical.weighted_presence(
-            self.snapshot.lexical.term_weights(event), ids).tolist()))
+        pool = self._pool(query, where, self.settings.candidates)
+        if pool is None:
+            return None
+        hits = self._score(self._describe(query), pool, date.today(), False, 0.0)
+        named = dict(zip(pool.ids.tolist(), self.snapshot.lexical.weighted_presence(
+            self.snapshot.lexical.term_weights(event), pool.ids).tolist()))
         hits = [h for h in hits if named[h.chunk_id] >= self.settings.first_report_naming]
         floor = self.settings.first_report_share * hits[0].score if hits else 0.0
         near = [h for h in hits if h.score >= floor and h.citation.published_at]
@@ -211,12 +217,10 @@ class Retriever:
         """The best passage of each of the `n` briefs nearest a question the gate refused, ungated, by the
         same relevance the ranking uses; none below `closest_floor` in meaning."""
         s = self.settings
-        allowed = self._allowed(where)
-        if allowed is not None and not len(allowed):
+        pool = self._pool(query, where, s.candidates)
+        if pool is None:
             return []
-        vector = self.embedder.embed([query])[0]
-        ids, vectors, lexical = self._candidates(query, vector, allowed, s.candidates)
-        dense = vectors @ vector
+        ids, dense, lexical = pool.ids, pool.dense, pool.lexical
         relevance = self._relevance(dense, lexical)
         # A brief's passages crowd the top, but not tenfold: n briefs are among the first 10 n passages.
         near = [i for i in np.argsort(-relevance, kind="stable") if dense[i] >= s.closest_floor][: 10 * n]
@@ -230,6 +234,15 @@ class Retriever:
                 if len(hits) == n:
                     break
         return list(hits.values())
+
+    def _pool(self, query: str, where: SearchFilter | None, n: int) -> _Pool | None:
+        """The query embedded once and its candidates gathered (None when the filter admits no passage)."""
+        allowed = self._allowed(where)
+        if allowed is not None and not len(allowed):
+            return None
+        vector = self.embedder.embed([query])[0]
+        ids, vectors, lexical = self._candidates(query, vector, allowed, n)
+        return _Pool(ids, vectors, vectors @ vector, lexical)
 
     def _allowed(self, where: SearchFilter | None) -> np.ndarray | None:
         """The chunk ids a filter admits (None: all)."""
@@ -262,9 +275,9 @@ class Retriever:
         rare = frozenset(t for t in name_terms(query) if weights.get(t, gate.rare_name_idf) >= gate.rare_name_idf)
         return _Query(weights, rare)
 
-    def _score(self, query: _Query, ids: np.ndarray, dense: np.ndarray, lexical: np.ndarray, today: date,
-               latest: bool, boost: float) -> list[Hit]:
+    def _score(self, query: _Query, pool: _Pool, today: date, latest: bool, boost: float) -> list[Hit]:
         s = self.settings
+        ids, dense, lexical = pool.ids, pool.dense, pool.lexical
         rows = self.snapshot.chunks([int(i) for i in ids])
         # A passage is read with its brief's title ("Kalgoorlie" in the title covers its passages), which is
         # what its BM25 document holds: presence comes from the posting lists, nothing is tokenised again.

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-__all__ = ["TimeIntent", "parse_time"]
+__all__ = ["TimeIntent", "parse_time", "timeless"]
 
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
@@ -71,7 +71,7 @@ def _absolute_date(text: str) -> tuple[date, date] | None:
     text = text.strip().rstrip("?.!,").strip()
     for fmt in ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%d %B %Y", "%b %d %Y"):
         try:
-            day = datetime.strptime(text.replace("Sept", "Sep"), fmt).date()
+            day = datetime.strptime(re.sub(r"\bSept\b", "Sep", text), fmt).date()  # not "September" → "Sepember"
             return day, day
         except ValueError:
             pass
@@ -98,6 +98,12 @@ def parse_time(question: str, today: date, story: bool = False) -> TimeIntent:
     if new := _NEW.search(intent.query):
         return replace(intent, query=_clean(intent.query[: new.start(1)] + intent.query[new.end(1):]), wants_latest=True)
     return intent
+
+
+def timeless(text: str, story: bool = False) -> str:
+    """The text without its time phrase, which only places a window: what a question or story is about ("Liz Truss
+    this week" is about Liz Truss; the "this" of "this week" points nowhere)."""
+    return parse_time(text, date.today(), story).query
 
 
 def _window(question: str, today: date, story: bool = False) -> TimeIntent:
@@ -211,10 +217,11 @@ def _bounded_by_event(question: str, story: bool) -> TimeIntent | None:
     rest, topic = _clean(question[: found.start()] + question[found.end():]), found.group(2).strip()
     before = found.group(1).lower() == "before"
     phrase = f"{'before' if before else 'since'} {topic}"
-    if window := _absolute_date(topic):  # "before May 2025", "after 2024"
+    if window := _absolute_date(topic):  # "before May 2025", "after 2024", "since 23 September 2025"
         if before:
             return TimeIntent(rest, published_to=window[0] - timedelta(days=1), phrase=phrase)
-        return TimeIntent(rest, window[1] + timedelta(days=1), phrase=phrase)
+        after = found.group(1).lower() in ("after", "following")
+        return TimeIntent(rest, window[1] + timedelta(days=1) if after else window[0], phrase=phrase)
     return TimeIntent(rest, before_topic=topic, phrase=phrase) if before else TimeIntent(rest, since_topic=topic, phrase=phrase)
 
 

@@ -29,7 +29,7 @@ from index.lexical import frames_question, name_terms, tokenize, weighted_share
 from index.records import Answer, Citation, Timeline, TimelineEntry
 from index.retrieve import SearchFilter
 from index.store import Snapshot
-from index.timeframe import parse_time
+from index.timeframe import timeless
 
 __all__ = ["StoryQuestion", "story_question", "StorySettings", "StoryBrief", "Storyteller", "choose_shown",
            "tell", "MAX_SHOWN", "MAX_ENTRY_WORDS"]
@@ -108,7 +108,7 @@ def _names_a_subject(words: str) -> bool:
     ("summarize this week's briefs" asks for the newest briefs)."""
     if _ASKS_ITSELF.match(words):
         return False
-    untimed = parse_time(words, date.today()).query  # the date only places windows; the words are what count
+    untimed = timeless(words)
     return any(not frames_question(t) and t not in _NOT_SUBJECTS for t in tokenize(untimed))
 
 
@@ -180,7 +180,7 @@ class Storyteller:
                  since: date | None = None) -> Timeline:
         """The story of `subject` from the briefs known on `as_of`, published from `since` and before `before` when
         given (the question's window: "Brittney Griner since her sentencing" is Griner's story from that day)."""
-        about = self._subject(subject, story=True)
+        about = self._subject(timeless(subject, story=True) or subject)
         members = [b for b in self.briefs(about, as_of)
                    if b.about >= self.settings.threshold and _within(b.citation.published_at, since, before)]
         members = sorted(members, key=lambda b: (b.citation.published_at, b.seq))
@@ -193,9 +193,7 @@ class Storyteller:
         briefs = self.briefs(self._subject(subject), as_of, self.settings.button_candidates)
         return sum(b.about >= self.settings.threshold for b in briefs) >= 2
 
-    def _subject(self, subject: str, story: bool = False) -> _Subject:
-        # Time words place the window; they are not what the story is about ("Liz Truss this week").
-        subject = parse_time(subject, date.today(), story).query or subject
+    def _subject(self, subject: str) -> _Subject:
         weights = self.snapshot.lexical.term_weights(subject)
         names = {t: w for t, w in weights.items() if w >= self.settings.name_idf}
         # Capitalised words are names even where common ("Hurricane"); without any rare or

@@ -29,6 +29,9 @@ def test_last_week_is_the_previous_monday_to_sunday() -> None:
 
 def test_since_a_date_and_since_an_event() -> None:
     assert parse_time("since Sep 23, 2025 what changed", TODAY).published_from == date(2025, 9, 23)
+    # "September" was spelt "Sepember" on its way to strptime and read as an event, "September 23"
+    assert parse_time("since September 23, 2025 what changed", TODAY).published_from == date(2025, 9, 23)
+    assert parse_time("What happened with Lynas since 23 September 2025?", TODAY, story=True).published_from == date(2025, 9, 23)
     event = parse_time("what happened since Geneva?", TODAY)
     assert event.since_topic == "Geneva" and event.published_from is None
 
