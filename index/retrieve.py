@@ -80,8 +80,14 @@ class RetrievalSettings:
     # answering brief keeps its lead unless the fresh one is nearly as relevant.
     recency_boost: float = 0.75
     recency_days: float = 14.0
-    # "latest", "recently", "news" with a subject: newer briefs weigh more, relevance still first.
+    # "latest", "recently", "news" with a subject: newer briefs weigh more, relevance still first. Age counts
+    # from the newest brief about the subject (relevance within `latest_reference_share` of the best; a newer
+    # roundup naming it in passing is not one) and a day weighs: at 14 days a brief from the day before kept
+    # its lead (`python bench/latest.py --sweep`: newest brief first 31 → 45 of 50, about the subject 46 → 47;
+    # 1.5 days and shares 0.6–0.8 measure alike, 0.9 drops the newest brief to 35).
     latest_recency_boost: float = 1.5
+    latest_recency_days: float = 3.0
+    latest_reference_share: float = 0.7
     # News is written lede first: an article's opening passage states what happened, so it counts
     # this much more than the same relevance further down (score × (1 + lede_boost)).
     lede_boost: float = 0.1
@@ -296,15 +302,22 @@ class Retriever:
         # would drop them (the answer is often phrased differently from the question).
         floor = s.companion_floor * max(r for r, ok in zip(relevance, admitted) if ok)
         relevant = [(r, i) for r, ok, i in zip(relevance, admitted, ids.tolist()) if ok or r >= floor]
-        dates = [d for _, i in relevant if (d := rows[i][1].published_at) and d <= today]
-        reference = max(dates, default=today) if latest else today
-        fresh = {i: _freshness(d, reference, s.recency_days) for _, i in relevant if (d := rows[i][1].published_at)}
+        reference = self._newest_about(relevant, rows, today) if latest else today
+        days = s.latest_recency_days if latest else s.recency_days
+        fresh = {i: _freshness(d, reference, days) for _, i in relevant if (d := rows[i][1].published_at)}
         # An undated brief is neither favoured nor punished: it counts as fresh as the dated ones around it.
         undated = float(np.mean(list(fresh.values()))) if fresh else 0.0
         scored = [(r * (1 + boost * fresh.get(i, undated)) * (1 + s.lede_boost * (rows[i][0].position == 0)), i)
                   for r, i in relevant]
         evidence = {i: (d, lx) for i, d, lx in zip(ids.tolist(), dense.tolist(), lexical.tolist())}
         return self._with_brief_evidence(scored, rows, evidence)
+
+    def _newest_about(self, relevant: list[tuple[float, int]], rows: dict[int, tuple[Chunk, Citation]],
+                      today: date) -> date:
+        """The newest day among the briefs about the subject: relevance within `latest_reference_share` of the best."""
+        top = max(r for r, _ in relevant) * self.settings.latest_reference_share
+        dates = [d for r, i in relevant if r >= top and (d := rows[i][1].published_at) and d <= today]
+        return max(dates, default=today)
 
     def _with_brief_evidence(self, scored: list[tuple[float, int]], rows: dict[int, tuple[Chunk, Citation]],
                              evidence: dict[int, tuple[float, float]]) -> list[Hit]:

@@ -16,7 +16,9 @@ _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _NAMED_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
                 r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
 _YEAR = r"(?:19|20)\d\d"
-_LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|news)\b", re.I)
+# "in recent years" is background, not a request for the newest briefs.
+_LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?(?!\s+(?:years|decades|months|times|history|memory))"
+                     r"|lately|news)\b", re.I)
 # "What's new?", "anything new on terbium?", "any new stories?": "new" asks for the newest briefs only
 # after these words ("new export rules", "New York" are subjects).
 _NEW = re.compile(r"\b(?:what(?:'s|’s|s| is)|anything|something|any)\s+(new)\b", re.I)

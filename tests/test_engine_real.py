@@ -306,6 +306,30 @@ def test_newer_brief_wins_a_near_tie(real_index_dir: Path, real_embedder: Embedd
     assert latest.passages[0].hit.citation.article_id == "new"
 
 
+def test_latest_puts_the_newest_brief_about_the_subject_first(real_index_dir: Path, real_embedder: Embedder,
+                                                              tmp_path: Path) -> None:
+    """"Latest" weighs a day (`latest_recency_days` 3): Monday's fuller brief no longer beats Wednesday's. Age counts
+    from the newest brief about the subject, not from a newer roundup that names it in passing."""
+    data = copy_index(real_index_dir, tmp_path / "data")
+    briefs = {
+        "monday": ("2025-09-01", "Lynas Texas plant", "Lynas said its heavy rare earth separation plant in Texas will "
+                   "process dysprosium and terbium from Malaysia, and Lynas expects first output from the Texas plant "
+                   "next year. " * 2),
+        "wednesday": ("2025-09-03", "Lynas permit", "Lynas won a water permit for its Texas plant from state "
+                      "regulators on Wednesday. " * 2),
+        "roundup": ("2025-09-12", "Five things to know", "Markets rallied. A storm hit Florida. Lynas shares rose on "
+                    "news about its Texas plant. A court ruled on tariffs. Oil prices fell on weaker demand in Asia. " * 2),
+    }
+    for name, (day, title, body) in briefs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"id": name, "title": title, "body": body, "date": day}))
+    engine = Engine(data, embedder=real_embedder, today=lambda: SAMPLE_TODAY)
+    engine.ingest([tmp_path / f"{name}.json" for name in briefs])
+    plain, _ = engine.ask("Lynas Texas plant")
+    assert plain.passages[0].hit.citation.article_id == "monday"  # the fuller brief, recency aside
+    latest, _ = engine.ask("What's the latest on the Lynas Texas plant?")
+    assert [p.hit.citation.article_id for p in latest.passages][:2] == ["wednesday", "monday"]
+
+
 def test_an_old_brief_that_answers_beats_a_fresh_one_that_does_not(real_index_dir: Path, real_embedder: Embedder,
                                                                     tmp_path: Path) -> None:
     data = copy_index(real_index_dir, tmp_path / "data")

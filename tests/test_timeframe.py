@@ -107,6 +107,15 @@ def test_latest_asks_for_recency_not_a_window() -> None:
     assert intent.wants_latest and intent.query == "on terbium" and intent.published_from is None
 
 
+def test_recent_years_is_background_not_a_request_for_the_newest() -> None:
+    """"Lawsuits brought against him in recent years" (a dev quiz question) is searched as written."""
+    for question in ("Which lawsuits were brought against him in recent years?", "the trend of recent decades",
+                     "the worst flood in recent memory"):
+        intent = parse_time(question, TODAY)
+        assert not intent.wants_latest and intent.query == question, question
+    assert parse_time("Hurricane Fiona: anything recent?", TODAY).wants_latest
+
+
 def test_whats_new_asks_for_the_newest_briefs_but_new_as_a_subject_stays() -> None:
     for question, rest in (("What's new?", "What's?"), ("what is new on terbium?", "what is on terbium?"),
                            ("Anything new from Lynas this week?", "Anything from Lynas?")):
