@@ -20,18 +20,23 @@ CLOSEST_HEADING = "Closest briefs (none answers it as asked)"
 BRIEF_PASSAGES = 3
 
 
-def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float], offset: int = 0, notice: str | None = None, weights: BriefWeights = BriefWeights()) -> Answer:
-    """Rank the hits as passages, pick each one's key sentence and the brief, number the citations."""
+def build_answer(query: str, resolved_query: str, hits: Sequence[Hit], idf: Callable[[str], float], offset: int = 0,
+                 notice: str | None = None, weights: BriefWeights = BriefWeights(), asked: str | None = None) -> Answer:
+    """Rank the hits as passages, pick each one's key sentence and the brief, number the citations.
+
+    `asked`: what the sentences answer when it is not all that was searched ("how many people died?", searched
+    within the conversation's topic "Hurricane Ian", is answered by a death toll, not by the storm's name)."""
     citations: list[Citation] = []
     for hit in hits:
         if hit.citation not in citations:
             citations.append(hit.citation)
     sentences = candidate_sentences([h.chunk for h in hits], offset + 1)
-    scores = score_sentences(resolved_query, sentences, idf, weights)
+    asked = asked or resolved_query
+    scores = score_sentences(asked, sentences, idf, weights)
     passages = tuple(Passage(offset + i + 1, hit, _key_sentence(hit.chunk.text, offset + i + 1, sentences, scores))
                      for i, hit in enumerate(hits))
     near_top = [i for i, s in enumerate(sentences) if s.rank <= offset + BRIEF_PASSAGES]
-    brief = (choose_brief([sentences[i] for i in near_top], scores[near_top], weights, is_open_question(resolved_query))
+    brief = (choose_brief([sentences[i] for i in near_top], scores[near_top], weights, is_open_question(asked))
              if near_top else [])
     return Answer(query=query, resolved_query=resolved_query, passages=passages, offset=offset, notice=notice,
                   citations=tuple(citations), brief=tuple(BriefSentence(s.text, s.rank) for s in brief))

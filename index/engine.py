@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.answer import build_answer
-from index.conversation import Conversation, Resolution, Turn, lean_on_context, people_in, resolve
+from index.conversation import Conversation, Resolution, Turn, lean_on_context, on_topic, people_in, resolve, topic_of
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.lexical import tokenize
 from index.onnx_embed import load_exported_embedder
@@ -23,7 +23,7 @@ from index.records import Answer, Article, Chunk, Hit
 from index.retrieve import RetrievalSettings, Retriever, SearchFilter
 from index.speller import Speller
 from index.store import Snapshot, current_folder, stored_precisions
-from index.timeframe import TimeIntent, parse_time
+from index.timeframe import TimeIntent, parse_time, timeless
 from index.timeline import StoryQuestion, Storyteller, story_question, tell
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ _GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
 _REQUEST_BEFORE_QUESTION = re.compile(
     r"^(?:(?:can|could|would|will) you\s+)?(?:please\s+)?(?:explain|describe|tell me|remind me|show me|help me understand|"
     r"I(?: want|'d like|’d like| would like) to know)\s+(?=(?:why|how|what|who|whom|whose|when|where|which|whether)\b)", re.I)
+# An "and X?" follow-up looks this far down for passages that name X.
+_FOCUS_POOL = 20
 # "Summarize", "catch me up", "give me the rundown": a request for a digest that names no subject asks for the newest
 # briefs, as "what's new?" does (searched as worded, each was refused).
 _DIGEST_ALONE = re.compile(
@@ -224,13 +226,14 @@ class Engine:
         story, resolution, found = reading.story, reading.resolution, reading.found
         query, hits, where = found.query, found.hits, found.where
         answer = build_answer(question, query, hits, lexical.idf, resolution.offset,
-                              found.notice if hits else _nothing_found(resolution))
+                              found.notice if hits else _nothing_found(resolution),
+                              asked=timeless(text) if resolution.kind == "topic" else None)
         if not hits and resolution.kind != "more":
             # Refused, yet the reader may have meant a brief worded otherwise ("the island territory" for
             # Puerto Rico): the nearest briefs are offered by title, never quoted as the answer.
             closest = self.retriever.closest(resolution.query, k, exists)  # time words too ("since the Swiss deal")
             answer = replace(answer, closest=tuple(closest))
-        turn = _turn(question, query, resolution, k, hits, where)
+        turn = _turn(question, query, resolution, k, hits, where, lexical.idf)
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
         # The story keeps to the question's window, unless nothing in it answered and the answer was widened.
@@ -251,6 +254,13 @@ class Engine:
             leaning = lean_on_context(text, conversation, lexical.idf)
             if leaning and (again := self._find(leaning, k, today, exists)).hits:
                 resolution, found = leaning, again
+        if resolution.kind == "new" and story is None and (not found.hits or
+                                                           found.hits[0].dense_score < self.settings.topic_similarity):
+            # "how did the markets react?" after Liz Truss: alone it meets no passage closely; within the
+            # conversation's topic it asks about hers.
+            carried = on_topic(text, conversation, lexical.idf)
+            if carried and carried.previous and (again := self._find(carried, k, today, exists)).hits:
+                resolution, found = carried, replace(again, hits=self._about(carried.previous.topic, again.hits))
         return _Reading(story, resolution, found)
 
     def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter, story: bool = False) -> _Found:
@@ -262,15 +272,18 @@ class Engine:
         if not has_subject(query) and (intent.wants_latest or where.window):
             hits = self._newest_summaries(where, k, resolution.offset)
         else:
-            hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
-            if resolution.focus and tokenize(resolution.focus):
+            focus = resolution.focus if resolution.focus and tokenize(resolution.focus) else None
+            # "and insurance?" in the hurricane's topic: the passages naming insurance may rank below the first k.
+            wide = max(k, _FOCUS_POOL) if focus else k
+            hits = self.retriever.search(query, wide, resolution.offset, where, today, intent.wants_latest)
+            if focus:
                 # "and terbium?" asks about terbium: the passages that name it come first, and when what the
                 # last question carried outweighs it in every passage found, terbium alone is searched.
-                naming = self._naming(resolution.focus, hits)
+                naming = self._naming(focus, hits)
                 if naming.any():
-                    hits = [hits[i] for i in np.argsort(~naming, kind="stable")]
+                    hits = [hits[i] for i in np.argsort(~naming, kind="stable")][:k]
                 else:
-                    query = resolution.focus
+                    query = focus
                     hits = self.retriever.search(query, k, resolution.offset, where, today, intent.wants_latest)
         if not hits and where.window and resolution.kind not in ("more", "before"):
             # Time words narrow the search; they never turn an answerable question into a refusal:
@@ -325,6 +338,14 @@ class Engine:
             return None
         marks = ",".join("?" * len(article_ids))
         return _day(self.snapshot.query(f"SELECT MAX(published_at) FROM articles WHERE id IN ({marks})", list(article_ids))[0][0])
+
+    def _about(self, topic: str, hits: list[Hit]) -> list[Hit]:
+        """The passages that hold at least half the topic's term weight ("Ian" of "Hurricane Ian"), when any do: the
+        others answer the question about something else ("125 people died" in a stadium crush)."""
+        lexical = self.snapshot.lexical
+        ids = np.array([hit.chunk_id for hit in hits], np.int64)
+        holding = lexical.weighted_presence(lexical.term_weights(topic), ids) >= 0.5
+        return [hit for hit, held in zip(hits, holding) if held] or hits
 
     def _naming(self, text: str, hits: Sequence[Hit]) -> np.ndarray:
         """For each hit, whether its passage holds every term of `text` (read from the posting lists)."""
@@ -385,13 +406,15 @@ def _day(value: str | date | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def _turn(question: str, query: str, resolution: Resolution, k: int, hits: list[Hit], where: SearchFilter) -> Turn:
+def _turn(question: str, query: str, resolution: Resolution, k: int, hits: list[Hit], where: SearchFilter,
+          idf: Callable[[str], float]) -> Turn:
     return Turn(
         question=question, resolved_query=query, offset=resolution.offset, k=k,
         article_ids=tuple(dict.fromkeys(h.citation.article_id for h in hits)),
         people=people_in(query, [h.chunk.text for h in hits]),
         published_from=where.published_from.isoformat() if where.published_from else None,
-        published_to=where.published_to.isoformat() if where.published_to else None)
+        published_to=where.published_to.isoformat() if where.published_to else None,
+        topic=topic_of(query, resolution, idf))
 
 
 def _widened(intent: TimeIntent, where: SearchFilter) -> str:

@@ -107,6 +107,9 @@ class RetrievalSettings:
     # article recall unchanged on all three sets).
     passages_per_brief: int = 3
     modes: tuple[str, ...] = ("dense", "lexical")
+    # A question in a conversation whose best passage is below this cosine is asked within the conversation's
+    # topic ("how did the markets react?" after Liz Truss).
+    topic_similarity: float = 0.5
     gate: Gate = Gate()
     # A refused question is shown the briefs nearest it from this cosine, as titles and not as an answer:
     # the refused paraphrases' own briefs came first at 0.37-0.42; half the off-corpus questions' nearest

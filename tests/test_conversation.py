@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.conversation import Conversation, Turn, lean_on_context, people_in, resolve
+from index.conversation import Conversation, Resolution, Turn, lean_on_context, on_topic, people_in, resolve, topic_of
 
 IDF = {"geneva": 2.0, "terbium": 2.5, "dysprosium": 2.5, "price": 1.2, "greer": 3.0, "fall": 1.5, "apart": 1.5}
 
@@ -37,11 +37,13 @@ def test_and_x_swaps_the_focus_term() -> None:
 
 def test_and_x_never_swaps_a_question_word_and_swaps_a_name_whole() -> None:
     """"what did he say?" became "what did Jamieson Greer say? Geneva"; "and terbium?" used to replace
-    "say" (the rarest word in two briefs) and searched "what did Jamieson Greer terbium? Geneva"."""
+    "say" (the rarest word in two briefs) and searched "what did Jamieson Greer terbium? Geneva", then
+    "what did terbium say? Geneva", which found Greer's quote again."""
     conv = _conversation(Turn("what did he say?", "what did Jamieson Greer say? Geneva", people=("Jamieson Greer",)))
     frequent = {**IDF, "say": 4.0, "jamieson": 3.0}
     assert resolve("and Bessent?", conv, frequent.__getitem__).query == "what did Bessent say? Geneva"
-    assert resolve("and terbium?", conv, lambda t: frequent.get(t, 0.5)).query == "what did terbium say? Geneva"
+    # A word in lower case is no speaker: terbium is asked about in the story, not made to say something.
+    assert resolve("and terbium?", conv, lambda t: frequent.get(t, 0.5)).query == "terbium Geneva"
     conv = _conversation(Turn("What Jamieson Greer said", "What Jamieson Greer said"))
     assert resolve("and Bessent?", conv, idf).query == "What Bessent said"
 
@@ -136,3 +138,39 @@ def test_conversation_round_trips_and_is_capped() -> None:
     conv = _conversation(*[Turn(f"q{i}", f"q{i}", article_ids=("a",)) for i in range(50)])
     again = Conversation.from_json(conv.to_json())
     assert again.turns == conv.turns and len(again.turns) == 20
+
+
+def test_after_what_a_speaker_said_a_name_is_the_next_speaker_and_a_thing_is_asked_about_in_the_topic() -> None:
+    """Seen on the news corpus: after "what did DeSantis say? Hurricane Ian", "and Biden?" replaced "Hurricane"
+    and "what about insurance?" searched "what did insurance say?" (car insurance rates from 2019)."""
+    said = Turn("what did DeSantis say?", "what did DeSantis say? Hurricane Ian", topic="Hurricane Ian")
+    known = {"desanti": 5.0, "hurrican": 3.4, "ian": 3.8, "biden": 2.2, "insur": 5.0}.get
+    assert resolve("and Biden?", _conversation(said), lambda t: known(t, 0.5)).query == "what did Biden say? Hurricane Ian"
+    thing = resolve("what about insurance?", _conversation(said), lambda t: known(t, 0.5))
+    assert (thing.kind, thing.query, thing.focus) == ("swap", "insurance Hurricane Ian", "insurance")
+
+
+def test_a_question_that_says_little_can_be_asked_within_the_topic_one_that_says_more_cannot() -> None:
+    conv = _conversation(Turn("What happened with Liz Truss?", "What happened with Liz Truss?", topic="Liz Truss"))
+    markets = on_topic("how did the markets react?", conv, lambda t: 2.0)
+    assert markets is not None and (markets.kind, markets.query) == ("topic", "how did the markets react? Liz Truss")
+    assert on_topic("Which movie topped the US box office this week?", conv, lambda t: 2.0) is None  # says four things
+    assert on_topic("what did Liz Truss say?", conv, lambda t: 2.0) is None  # names the topic already
+    assert on_topic("how did the markets react?", _conversation(Turn("q", "q")), lambda t: 2.0) is None  # no topic
+    assert on_topic("what is new this week?", conv, lambda t: 2.0 if t == "week" else 0.5) is None  # no subject
+
+
+def test_a_question_with_a_subject_starts_a_topic_and_a_follow_up_keeps_it() -> None:
+    known = {"hurrican": 3.4, "ian": 3.8, "desanti": 5.0}.get
+    asked = Resolution("new", "What happened with Hurricane Ian?")
+    assert topic_of("What happened with Hurricane Ian this week?", asked, lambda t: known(t, 0.0)) == "Hurricane Ian"
+    previous = Turn("What happened with Hurricane Ian?", "What happened with Hurricane Ian?", topic="Hurricane Ian")
+    follow = Resolution("topic", "what did DeSantis say? Hurricane Ian", 0, previous)
+    assert topic_of(follow.query, follow, lambda t: known(t, 0.0)) == "Hurricane Ian"
+
+
+def test_a_conversation_saved_before_topics_loads() -> None:
+    saved = [{"question": "q", "resolved_query": "q", "article_ids": ["a"]}]
+    assert Conversation.from_json(saved).turns[0].topic == ""
+    topical = _conversation(Turn("q", "q", topic="Hurricane Ian"))
+    assert Conversation.from_json(topical.to_json()).turns == topical.turns

@@ -102,6 +102,11 @@ def test_and_x_is_about_x_and_this_week_is_no_reference(real_engine: Engine) -> 
     fresh = real_engine.converse(conversation, "what is new this week?")
     assert not {"Geneva", "Greer", "TikTok"} & set(fresh.resolved_query.replace("?", " ").split())
     assert fresh.passages  # the newest briefs, under "Nothing from this week"
+    conversation = Conversation()
+    for question in ("What happened with Geneva?", "what did he say?"):
+        real_engine.converse(conversation, question)
+    element = real_engine.converse(conversation, "and terbium?")  # was "what did terbium say? Geneva": Greer again
+    assert element.brief and "terbium" in element.brief[0].text
 
 
 def test_greetings_and_thanks_are_no_questions_and_a_greeting_before_one_is_dropped(real_engine: Engine) -> None:
@@ -328,6 +333,36 @@ def test_latest_puts_the_newest_brief_about_the_subject_first(real_index_dir: Pa
     assert plain.passages[0].hit.citation.article_id == "monday"  # the fuller brief, recency aside
     latest, _ = engine.ask("What's the latest on the Lynas Texas plant?")
     assert [p.hit.citation.article_id for p in latest.passages][:2] == ["wednesday", "monday"]
+
+
+def test_a_question_that_says_little_is_asked_within_the_conversations_topic(real_index_dir: Path,
+                                                                              real_embedder: Embedder,
+                                                                              tmp_path: Path) -> None:
+    """"how many people died?" after "What happened with Hurricane Ian?" meant the hurricane's dead; alone it was
+    answered from whichever brief says "people died". A question with a subject of its own leaves the topic."""
+    data = copy_index(real_index_dir, tmp_path / "data")
+    briefs = {
+        "ian": ("2025-09-20", "Hurricane Ian strikes Florida", "Hurricane Ian made landfall in southwest Florida as a "
+                "Category 4 storm. Officials said at least 100 people died, most of them in Lee County. Rescue crews "
+                "searched flooded homes in Fort Myers."),
+        "crush": ("2025-09-25", "Stadium crush", "A crush at a football stadium in Malang left many people dead. "
+                  "Police said 125 people died when fans rushed the exits."),
+    }
+    for name, (day, title, body) in briefs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"id": name, "title": title, "body": body, "date": day}))
+    engine = Engine(data, embedder=real_embedder, today=lambda: SAMPLE_TODAY)
+    engine.ingest([tmp_path / f"{name}.json" for name in briefs])
+    alone, _ = engine.ask("how many people died?")
+    assert alone.passages[0].hit.citation.article_id == "crush"
+    conversation = Conversation()
+    engine.converse(conversation, "What happened with Hurricane Ian?")
+    died = engine.converse(conversation, "how many people died?")
+    assert died.resolved_query == "how many people died? Hurricane Ian" and died.rewritten
+    assert died.passages[0].hit.citation.article_id == "ian" and "100" in died.brief[0].text
+    assert conversation.last is not None and conversation.last.topic == "Hurricane Ian"
+    switched = engine.converse(conversation, "What did police say about the Malang stadium crush?")
+    assert switched.resolved_query == "What did police say about the Malang stadium crush?"
+    assert switched.passages[0].hit.citation.article_id == "crush"
 
 
 def test_an_old_brief_that_answers_beats_a_fresh_one_that_does_not(real_index_dir: Path, real_embedder: Embedder,
