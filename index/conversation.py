@@ -34,9 +34,14 @@ _PLACED = re.compile(r"\b(?:in|at|on|from|near)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\
 # "in that crash", "about those talks": a demonstrative that points back, whatever else the question says.
 _POINTING = re.compile(r"\b(?:in|on|at|about|from|of|with|for|after|before|during|since|to)\s+"
                        r"(?:this|that|these|those)\s+\w", re.I)
-# "what did DeSantis say?", "what has Jamieson Greer said": the speaker, one name or several words.
-_SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)\s+"
-                      r"(?:say|said|tell|told|think|claim|announce|write|wrote)\b")
+# People named by what they are: "the Gdańsk mayor", "the interior minister", "the WNBA star".
+_ROLES = (r"(?:mayor|president|(?:prime )?minister|premier|chancellor|governor|senator|congress(?:wo)?man|secretary|"
+          r"ambassador|king|queen|prince|princess|pope|judge|CEO|chair(?:man|woman)?|founder|leader|spokes(?:wo)?man|"
+          r"spokesperson|candidate|star|singer|actor|actress|player|coach|pilot|officer|suspect|lawyer|attorney)")
+_ROLE = re.compile(rf"\b{_ROLES}s?\b")  # in lower case: "Star Wars" is no star
+# "what did DeSantis say?", "what has Jamieson Greer said", "what did the interior minister say?": the speaker.
+_SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*|"
+                      rf"the\s+(?:[\w'’-]+\s+){{0,2}}?{_ROLES})\s+(?:say|said|tell|told|think|claim|announce|write|wrote)\b")
 # A question with at most this many informative terms says little of its own: in a conversation, when no passage
 # meets it closely, it is asked within the topic ("how many people lost power?"). Quiz questions asked one after
 # another say four or more, and read within the last one's topic lost dev R@1 0.880 → 0.807.
@@ -208,7 +213,7 @@ def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]
     speaker = _SPEAKER.search(previous_query)
     named = (name for name in _names(previous_query) if name in previous_query)
     person = speaker.group(1) if speaker else next(named, None)
-    if person and new_focus[:1].isupper():
+    if person and (new_focus[:1].isupper() or _ROLE.search(new_focus)):  # "and Biden?", "and the president?"
         return previous_query.replace(person, new_focus)
     if person and SPEECH.search(previous_query):
         return " ".join([new_focus, *_known_words(previous_query.replace(person, " "), idf)])
@@ -234,14 +239,27 @@ def _name_around(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _fill_references(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
-    """He/she → the person the last answer was about; it/they → the last question's subject."""
+    """He/she → the person the topic names by role ("the Gdańsk mayor"), else the person the last answer was about;
+    it/they → the last question's subject."""
     resolved = text
-    if _PERSON_PRONOUN.search(resolved) and previous.people:
-        person = previous.people[0]
+    person = _person_meant(text, previous)
+    if person:
         resolved = re.sub(r"\b(his|hers)\b", f"{person}'s", resolved, flags=re.I)
         resolved = re.sub(r"\b(he|she|him|her)\b", person, resolved, flags=re.I)
     subject = _subject(previous, idf, resolved)
     return f"{resolved} {subject}".strip() if subject else resolved
+
+
+def _person_meant(text: str, previous: Turn) -> str | None:
+    """Who "he" or "she" is: "who attacked him?" after "What happened to the Gdańsk mayor?" is the mayor, not a
+    minister the answer quoted; but "what did he say?" asks about a speaker, and after "Who was elected leader?"
+    the answer names him."""
+    if not _PERSON_PRONOUN.search(text):
+        return None
+    asked_who = re.match(r"\W*who\b", previous.question, re.I)
+    if _ROLE.search(previous.topic) and not SPEECH.search(text) and not asked_who:
+        return f"the {previous.topic}"
+    return previous.people[0] if previous.people else None
 
 
 def _since_then(text: str, previous: Turn, idf: Callable[[str], float]) -> str:

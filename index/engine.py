@@ -43,6 +43,9 @@ _GREETING = re.compile(rf"^\W*{_HELLO}\s*[,!.:;-]+\s*", re.I)
 _REQUEST_BEFORE_QUESTION = re.compile(
     r"^(?:(?:can|could|would|will) you\s+)?(?:please\s+)?(?:explain|describe|tell me|remind me|show me|help me understand|"
     r"I(?: want|'d like|’d like| would like) to know)\s+(?=(?:why|how|what|who|whom|whose|when|where|which|whether)\b)", re.I)
+# "What did the WHO say?": capitals after the first word are the agency; "who" is a stop word, so the question was
+# left with nothing to search and refused.
+_WHO_THE_AGENCY = re.compile(r"(?<=\S )WHO\b")
 # An "and X?" follow-up looks this far down for passages that name X.
 _FOCUS_POOL = 20
 # "Summarize", "catch me up", "give me the rundown": a request for a digest that names no subject asks for the newest
@@ -397,6 +400,7 @@ def _tidy(question: str) -> str:
     text = _REQUEST_BEFORE_QUESTION.sub("", text)
     if _DIGEST_ALONE.match(text):
         return "What's new?"
+    text = _WHO_THE_AGENCY.sub("World Health Organization", text)
     return _ABOUT_THE_BRIEFS.sub("What about ", text)[:MAX_QUESTION_CHARS]
 
 

@@ -174,3 +174,20 @@ def test_a_conversation_saved_before_topics_loads() -> None:
     assert Conversation.from_json(saved).turns[0].topic == ""
     topical = _conversation(Turn("q", "q", topic="Hurricane Ian"))
     assert Conversation.from_json(topical.to_json()).turns == topical.turns
+
+
+def test_a_person_named_by_role_is_who_the_pronoun_means_unless_asked_what_was_said() -> None:
+    """Seen on Wikinews: after "What happened to the Gdańsk mayor?", "who attacked him?" searched "who attacked
+    Minister Donald Tusk?" (the first person the answer quoted), and "and the president?" after "what did the
+    interior minister say?" replaced "mayor"."""
+    mayor = Turn("What happened to the Gdańsk mayor?", "What happened with Gdańsk mayor?",
+                 people=("Minister Donald Tusk",), topic="Gdańsk mayor")
+    assert resolve("who attacked him?", _conversation(mayor), idf).query == "who attacked the Gdańsk mayor?"
+    assert resolve("what did he say?", _conversation(mayor), idf).query.startswith("what did Minister Donald Tusk say?")
+    minister = Turn("what did the interior minister say?", "what did the interior minister say? Gdańsk mayor",
+                    topic="Gdańsk mayor")
+    swapped = resolve("and the president?", _conversation(minister), idf)
+    assert swapped.query == "what did the president say? Gdańsk mayor"
+    star_wars = Turn("What happened with Star Wars?", "What happened with Star Wars?", people=("Mark Hamill",),
+                     topic="Star Wars")
+    assert resolve("what did he do next?", _conversation(star_wars), idf).query.startswith("what did Mark Hamill do")

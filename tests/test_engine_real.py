@@ -122,6 +122,14 @@ def test_greetings_and_thanks_are_no_questions_and_a_greeting_before_one_is_drop
     assert not greeted.rewritten
 
 
+def test_the_who_in_capitals_is_the_agency(real_engine: Engine) -> None:
+    """"What did the WHO say?" was left with nothing to search ("who" is a stop word) and refused."""
+    agency, _ = real_engine.ask("What did the WHO say?")
+    assert agency.resolved_query == "What did the World Health Organization say?"
+    asked, _ = real_engine.ask("WHO negotiated for the U.S.?")  # shouted first word: the question word
+    assert asked.resolved_query == "WHO negotiated for the U.S.?"
+
+
 def test_asking_what_the_briefs_say_about_a_company_quotes_the_passage_naming_it(real_engine: Engine) -> None:
     """Lynas is named once, in passing ("MP Materials in the U.S., Lynas in Australia"). "Anything about Lynas?"
     was refused ("Anything" counted as a rare name) and "What do the briefs say about Lynas?" opened on a Geneva
