@@ -28,6 +28,8 @@ __all__ = ["main"]
 
 @dataclass(frozen=True)
 class LatestQuestion:
+    """A "latest" question as of a day, the newest brief(s) about its subject then, and all its briefs to then."""
+
     query: str
     as_of: date
     newest: frozenset[str]
@@ -37,6 +39,8 @@ class LatestQuestion:
 
 @dataclass(frozen=True)
 class LatestScore:
+    """How many questions had the newest brief about the subject first, and any brief about it first."""
+
     newest_first: int
     about_first: int
     questions: int
