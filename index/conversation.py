@@ -50,12 +50,19 @@ _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
 # Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and
 # institutions also match, so speech verbs nearby decide between candidates.
-_NAME = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
+_NAME = re.compile(r"\b([A-Z][^\W\d_A-Z]+(?:\s+[A-Z][^\W\d_A-Z]+)+)\b")  # "Ricardo Rosselló" too
+_PLACE_BEFORE = re.compile(r"\b(?:of|in|at|from|to|near|across|inside|outside)\s+(?:the\s+)?$", re.I)
 _NOT_NAMES = {"The", "This", "That", "These", "While", "However", "According", "Rare", "Earth", "Exchanges",
               "Trade", "Representative", "President", "Department", "Big", "Beautiful", "Bill", "Wall", "Street",
               "Journal", "South", "North", "New", "United", "States", "House", "White", "Mesa", "Market", "Why",
               "Did", "Does", "Do", "What", "Who", "When", "Where", "How", "Is", "Was", "Has", "Have", "Can", "Will",
-              "Tell", "Show", "And"}
+              "Tell", "Show", "And", "On", "In", "At", "For", "After", "Before", "Since", "By", "With", "From",
+              "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+              "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+# A capitalised run ending so is a body or an office, not a person: "Conservative Party", "Foreign Secretary".
+_INSTITUTION = {"Party", "Committee", "Council", "University", "Court", "Ministry", "Agency", "Association", "Union",
+                "Company", "Corporation", "Organization", "Organisation", "Secretary", "Minister", "Parliament",
+                "Assembly", "Government", "Office", "Service", "Bank", "Fund", "Group", "Times", "Post", "Airlines"}
 
 
 @dataclass(frozen=True)
@@ -288,10 +295,12 @@ def _known_words(text: str, idf: Callable[[str], float], beside: str = "") -> li
     return kept
 
 
-def people_in(question: str, passages: Sequence[str]) -> tuple[str, ...]:
-    """People named in the question first, then those quoted in the passages."""
+def people_in(question: str, passages: Sequence[str], answered: str = "") -> tuple[str, ...]:
+    """People named in the question first, then, when it asked "who", those the answer's first sentence names
+    ("Who resigned as governor of Puerto Rico?" → Ricardo Rosselló), then those quoted in the passages."""
     found: list[str] = []
-    for name in _names(question):
+    asked_who = re.match(r"\W*who\b", question, re.I)
+    for name in _names(question) + (_names(answered) if asked_who else []):
         if name not in found:
             found.append(name)
     for passage in passages:
@@ -302,9 +311,12 @@ def people_in(question: str, passages: Sequence[str]) -> tuple[str, ...]:
 
 
 def _names(text: str) -> list[str]:
+    """Capitalised runs that could be people: not one after "of", "in", "at"… ("governor of Puerto Rico")."""
     names = []
     for match in _NAME.finditer(text):
+        if _PLACE_BEFORE.search(text[: match.start()]):
+            continue
         words = [w for w in match.group(1).split() if w not in _NOT_NAMES]
-        if len(words) >= 2:
+        if len(words) >= 2 and words[-1] not in _INSTITUTION:
             names.append(" ".join(words[-3:]))
     return names

@@ -191,3 +191,14 @@ def test_a_person_named_by_role_is_who_the_pronoun_means_unless_asked_what_was_s
     star_wars = Turn("What happened with Star Wars?", "What happened with Star Wars?", people=("Mark Hamill",),
                      topic="Star Wars")
     assert resolve("what did he do next?", _conversation(star_wars), idf).query.startswith("what did Mark Hamill do")
+
+
+def test_after_a_who_question_he_is_the_person_the_answer_named() -> None:
+    """"who did he beat?" after "Who was elected Conservative leader in Britain?" searched without Boris Johnson, and
+    "who replaced him?" after "Who resigned as governor of Puerto Rico?" searched "who replaced Puerto Rico?"."""
+    answered = ("Conservative Party members voted on Tuesday to elect Boris Johnson — former Foreign Secretary — as "
+                "the new leader.")
+    assert people_in("Who was elected Conservative leader in Britain?", [], answered) == ("Boris Johnson",)
+    assert people_in("What did the party say?", [], answered) == ()  # not asked who: only the quoted count
+    rossello = "On Friday, Ricardo Rosselló Nevares resigned as the governor of Puerto Rico."
+    assert people_in("Who resigned as governor of Puerto Rico?", [], rossello) == ("Ricardo Rosselló Nevares",)
