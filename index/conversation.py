@@ -48,8 +48,8 @@ _SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w
 _SAYS_LITTLE = 3
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
-# Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and
-# institutions also match, so speech verbs nearby decide between candidates.
+# Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and bodies match too, so
+# `_names` drops those after "of"/"in" and those ending in an institution, and speech verbs decide the rest.
 _NAME = re.compile(r"\b([A-Z][^\W\d_A-Z]+(?:\s+[A-Z][^\W\d_A-Z]+)+)\b")  # "Ricardo Rosselló" too
 _PLACE_BEFORE = re.compile(r"\b(?:of|in|at|from|to|near|across|inside|outside)\s+(?:the\s+)?$", re.I)
 _NOT_NAMES = {"The", "This", "That", "These", "While", "However", "According", "Rare", "Earth", "Exchanges",
@@ -58,7 +58,7 @@ _NOT_NAMES = {"The", "This", "That", "These", "While", "However", "According", "
               "Did", "Does", "Do", "What", "Who", "When", "Where", "How", "Is", "Was", "Has", "Have", "Can", "Will",
               "Tell", "Show", "And", "On", "In", "At", "For", "After", "Before", "Since", "By", "With", "From",
               "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-              "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+              "March", "April", "July", "September", "October", "November", "December"}  # not May: Theresa May
 # A capitalised run ending so is a body or an office, not a person: "Conservative Party", "Foreign Secretary".
 _INSTITUTION = {"Party", "Committee", "Council", "University", "Court", "Ministry", "Agency", "Association", "Union",
                 "Company", "Corporation", "Organization", "Organisation", "Secretary", "Minister", "Parliament",

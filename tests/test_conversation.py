@@ -202,3 +202,4 @@ def test_after_a_who_question_he_is_the_person_the_answer_named() -> None:
     assert people_in("What did the party say?", [], answered) == ()  # not asked who: only the quoted count
     rossello = "On Friday, Ricardo Rosselló Nevares resigned as the governor of Puerto Rico."
     assert people_in("Who resigned as governor of Puerto Rico?", [], rossello) == ("Ricardo Rosselló Nevares",)
+    assert people_in("What did Theresa May say?", []) == ("Theresa May",)  # a month's name in a person's
