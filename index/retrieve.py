@@ -83,8 +83,8 @@ class RetrievalSettings:
     # "latest", "recently", "news" with a subject: newer briefs weigh more, relevance still first. Age counts
     # from the newest brief about the subject (relevance within `latest_reference_share` of the best; a newer
     # roundup naming it in passing is not one) and a day weighs: at 14 days a brief from the day before kept
-    # its lead (`python bench/latest.py --sweep`: newest brief first 31 → 45 of 50, about the subject 46 → 47;
-    # 1.5 days and shares 0.6–0.8 measure alike, 0.9 drops the newest brief to 35).
+    # its lead (`python bench/latest.py --sweep`, int8 index: newest brief first 31 → 45 of 50, about the
+    # subject 46 → 47; 1.5 days and shares 0.6–0.8 measure alike, 0.9 drops the newest brief to 35).
     latest_recency_boost: float = 1.5
     latest_recency_days: float = 3.0
     latest_reference_share: float = 0.7
