@@ -177,11 +177,14 @@ def on_topic(question: str, conversation: Conversation, idf: Callable[[str], flo
 
 def topic_of(query: str, resolution: Resolution, idf: Callable[[str], float]) -> str:
     """A question with a subject of its own starts a topic (its words the corpus knows, less those framing it);
-    a follow-up keeps the one it leaned on."""
+    a follow-up keeps the one it leaned on while it still searches it ("what did Biden say? Hurricane Ian"), and
+    one that swapped it out starts its own ("what about Brittney Griner?" after monkeypox)."""
+    own = " ".join(_known_words(timeless(query), idf))
     previous = resolution.previous
     if resolution.kind == "new" or previous is None:
-        return " ".join(_known_words(timeless(query), idf))
-    return previous.topic or _subject(previous, idf)
+        return own
+    kept = previous.topic or _subject(previous, idf)
+    return kept if set(tokenize(kept)) <= set(tokenize(query)) else own
 
 
 def _has_pronoun(text: str) -> bool:

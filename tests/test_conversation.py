@@ -167,6 +167,10 @@ def test_a_question_with_a_subject_starts_a_topic_and_a_follow_up_keeps_it() -> 
     previous = Turn("What happened with Hurricane Ian?", "What happened with Hurricane Ian?", topic="Hurricane Ian")
     follow = Resolution("topic", "what did DeSantis say? Hurricane Ian", 0, previous)
     assert topic_of(follow.query, follow, lambda t: known(t, 0.0)) == "Hurricane Ian"
+    # A swap that no longer searches the topic starts its own: "what about Brittney Griner?" after monkeypox.
+    pox = Turn("What happened with monkeypox?", "What happened with monkeypox?", topic="monkeypox")
+    swapped = Resolution("swap", "What happened with Brittney Griner?", 0, pox, "Brittney Griner")
+    assert topic_of(swapped.query, swapped, lambda t: 3.0) == "Brittney Griner"
 
 
 def test_a_conversation_saved_before_topics_loads() -> None:
