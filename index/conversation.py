@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -46,6 +47,8 @@ _SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w
 # meets it closely, it is asked within the topic ("how many people lost power?"). Quiz questions asked one after
 # another say four or more, and read within the last one's topic lost dev R@1 0.880 → 0.807.
 _SAYS_LITTLE = 3
+# "Who resigned as governor?": its answer names the person a follow-up's "he" means.
+_ASKS_WHO = re.compile(r"\W*who\b", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there)\b", re.I)
 # Capitalised runs of two or more words ("Jamieson Greer", "Adam Smith"); places and bodies match too, so
@@ -57,8 +60,7 @@ _NOT_NAMES = {"The", "This", "That", "These", "While", "However", "According", "
               "Journal", "South", "North", "New", "United", "States", "House", "White", "Mesa", "Market", "Why",
               "Did", "Does", "Do", "What", "Who", "When", "Where", "How", "Is", "Was", "Has", "Have", "Can", "Will",
               "Tell", "Show", "And", "On", "In", "At", "For", "After", "Before", "Since", "By", "With", "From",
-              "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-              "March", "April", "July", "September", "October", "November", "December"}  # not May: Theresa May
+              *calendar.day_name, *calendar.month_name[1:]} - {"May", "June", "August"}  # first names too: Theresa May
 # A capitalised run ending so is a body or an office, not a person: "Conservative Party", "Foreign Secretary".
 _INSTITUTION = {"Party", "Committee", "Council", "University", "Court", "Ministry", "Agency", "Association", "Union",
                 "Company", "Corporation", "Organization", "Organisation", "Secretary", "Minister", "Parliament",
@@ -266,8 +268,7 @@ def _person_meant(text: str, previous: Turn) -> str | None:
     the answer names him."""
     if not _PERSON_PRONOUN.search(text):
         return None
-    asked_who = re.match(r"\W*who\b", previous.question, re.I)
-    if _ROLE.search(previous.topic) and not SPEECH.search(text) and not asked_who:
+    if _ROLE.search(previous.topic) and not SPEECH.search(text) and not _ASKS_WHO.match(previous.question):
         return f"the {previous.topic}"
     return previous.people[0] if previous.people else None
 
@@ -302,8 +303,7 @@ def people_in(question: str, passages: Sequence[str], answered: str = "") -> tup
     """People named in the question first, then, when it asked "who", those the answer's first sentence names
     ("Who resigned as governor of Puerto Rico?" → Ricardo Rosselló), then those quoted in the passages."""
     found: list[str] = []
-    asked_who = re.match(r"\W*who\b", question, re.I)
-    for name in _names(question) + (_names(answered) if asked_who else []):
+    for name in _names(question) + (_names(answered) if _ASKS_WHO.match(question) else []):
         if name not in found:
             found.append(name)
     for passage in passages:

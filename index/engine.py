@@ -236,7 +236,7 @@ class Engine:
             # Puerto Rico): the nearest briefs are offered by title, never quoted as the answer.
             closest = self.retriever.closest(resolution.query, k, exists)  # time words too ("since the Swiss deal")
             answer = replace(answer, closest=tuple(closest))
-        turn = _turn(question, query, resolution, k, answer, hits, where, lexical.idf)
+        turn = _turn(question, query, resolution, k, answer, where, lexical.idf)
         if resolution.kind == "more" and resolution.previous:
             turn = replace(turn, people=tuple(dict.fromkeys(resolution.previous.people + turn.people)))
         # The story keeps to the question's window, unless nothing in it answered and the answer was widened.
@@ -410,8 +410,9 @@ def _day(value: str | date | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def _turn(question: str, query: str, resolution: Resolution, k: int, answer: Answer, hits: list[Hit],
-          where: SearchFilter, idf: Callable[[str], float]) -> Turn:
+def _turn(question: str, query: str, resolution: Resolution, k: int, answer: Answer, where: SearchFilter,
+          idf: Callable[[str], float]) -> Turn:
+    hits = [passage.hit for passage in answer.passages]
     return Turn(
         question=question, resolved_query=query, offset=resolution.offset, k=k,
         article_ids=tuple(dict.fromkeys(h.citation.article_id for h in hits)),

@@ -13,8 +13,8 @@ _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 # Named in a question without its year ("monkeypox in July"): capitalised, so "in may" is no month.
-_NAMED_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-                r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_NAMED_MONTH = r"(?:" + "|".join(sorted({*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept"}, key=len,
+                                         reverse=True)) + r")\.?"
 _YEAR = r"(?:19|20)\d\d"
 # "in recent years" is background, not a request for the newest briefs.
 _LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?(?!\s+(?:years|decades|months|times|history|memory))"
@@ -24,8 +24,8 @@ _LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?(?!\s+(?:years|
 _NEW = re.compile(r"\b(?:what(?:'s|’s|s| is)|anything|something|any)\s+(new)\b", re.I)
 _UNITS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
 # "the past few days", "a couple of weeks ago": how many, in words too.
-_COUNTS = {"a": 1, "an": 1, "a couple of": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-           "nine": 9, "ten": 10, "couple of": 2, "few": 3, "several": 5}
+_COUNTS = {"a": 1, "an": 1, "a couple of": 2, "couple of": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+           "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "few": 3, "several": 5}
 _COUNT = r"(\d+|(?:a )?couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several)"
 _MAX_COUNT = 100  # "the past 99999999 years" overflowed the date arithmetic
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -27,7 +27,8 @@ from index.engine import CorpusStats
 from index.records import Answer, Article, BriefSentence, Chunk, Citation, Passage, Timeline
 
 __all__ = [
-    "VISIBLE_WORDS", "QUOTE", "link", "split_html", "citation_line", "collapsed_text", "collapsed_words", "render_answer", "render_sources", "render_context", "render_latest",
+    "VISIBLE_WORDS", "QUOTE", "link", "split_html", "citation_line", "collapsed_text", "collapsed_words",
+    "render_answer", "render_sources", "render_context", "render_latest",
     "render_corpus", "render_stats", "render_inline", "inline_description", "format_uptime", "render_timeline",
     "timeline_html", "long_date",
 ]
