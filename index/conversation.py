@@ -21,6 +21,12 @@ _MORE = re.compile(
 # "and before that?": what came before the oldest brief the last answer showed.
 _BEFORE = re.compile(r"^(?:and |so )?(?:what (?:happened |came )?)?(?:before that|before then|earlier than that|"
                      r"and earlier|anything earlier)\W*$", re.I)
+# "when?", "why?", "where to?", "by how much?", "and to whom?": a question word and nothing of its own asks the
+# last question again for what the word asks.
+_BARE = re.compile(r"^(?:(?:and|so|but|ok|okay)\W+)?((?:(?:by|for|to|from|since|until|till)\s+)?"
+                   r"(?:how(?:\s+(?:many|much|long|old|far|often|come))?|when|where|why|who|whom|whose|what\s+for))"
+                   r"(?:\s+(?:to|from|exactly|then|now))?\W*$", re.I)
+_AUXILIARY_FIRST = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should)\b", re.I)
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
 # "What happened since then?": the last question's subject, after the newest brief its answer showed.
 _SINCE_THEN = re.compile(r"\b(?:since|after) (?:then|that)\b", re.I)
@@ -118,9 +124,9 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What to search for: `kind` is new, topic (asked within the conversation's topic), more, before, after
-    ("since then"), window (the last subject's story
-    bounded by an event: "and before her trial?"), swap or reference; `focus`, what a swap asks about."""
+    """What to search for: `kind` is new, topic (asked within the conversation's topic), more, bare (the last
+    question asked again: "when?"), before, after ("since then"), window (the last subject's story bounded by an
+    event: "and before her trial?"), swap or reference; `focus`, what a swap asks about."""
 
     kind: str
     query: str
@@ -139,6 +145,8 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         return Resolution("more", previous.resolved_query, previous.offset + previous.k, previous)
     if _BEFORE.match(text):
         return Resolution("before", previous.story or previous.resolved_query, 0, previous)
+    if bare := _BARE.match(text):
+        return Resolution("bare", _asked_again(bare.group(1), previous), 0, previous)
     if _SINCE_THEN.search(text):
         return Resolution("after", _since_then(text, previous, idf), 0, previous)
     bound = _EVENT_BOUND.match(text)
@@ -187,6 +195,25 @@ def topic_of(query: str, resolution: Resolution, idf: Callable[[str], float]) ->
         return own
     kept = previous.topic or _subject(previous, idf)
     return kept if set(tokenize(kept)) <= set(tokenize(query)) else own
+
+
+def _asked_again(word: str, previous: Turn) -> str:
+    """The last question asked for what `word` asks: "by how much?" after "Did Liz Truss win the contest?" → "By
+    how much did Liz Truss win the contest?"; after a question that opens otherwise, the word before it ("When?
+    Where did Ian make landfall?"). After a bare question, the question it was asked of ("where to?", "and when?")."""
+    asked = previous.resolved_query
+    earlier = _BARE.match(previous.question)
+    if earlier and asked.lower().startswith(said := _question_word(earlier.group(1))):
+        asked = asked[len(said):].lstrip(" ?")
+    word = _question_word(word)
+    if _AUXILIARY_FIRST.match(asked):
+        return f"{word.capitalize()} {asked[:1].lower()}{asked[1:]}"
+    return f"{word.capitalize()}? {asked[:1].upper()}{asked[1:]}"
+
+
+def _question_word(said: str) -> str:
+    said = re.sub(r"\s+", " ", said.lower())
+    return {"how come": "why", "what for": "why"}.get(said, said)
 
 
 def _has_pronoun(text: str) -> bool:

@@ -320,7 +320,7 @@ class Engine:
         if resolution.kind == "after" and previous and (newest := self._newest_day(previous.article_ids)):
             start = newest + timedelta(days=1)
             return TimeIntent(resolution.query, start, phrase="since then"), replace(exists, published_from=start)
-        if resolution.kind == "more" and previous:
+        if resolution.kind in ("more", "bare") and previous:  # asked of the last question, within its dates
             return TimeIntent(resolution.query), replace(exists, published_from=_day(previous.published_from),
                                                          published_to=_day(previous.published_to))
         intent = parse_time(resolution.query, today, story)

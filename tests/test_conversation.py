@@ -207,3 +207,20 @@ def test_after_a_who_question_he_is_the_person_the_answer_named() -> None:
     rossello = "On Friday, Ricardo Rosselló Nevares resigned as the governor of Puerto Rico."
     assert people_in("Who resigned as governor of Puerto Rico?", [], rossello) == ("Ricardo Rosselló Nevares",)
     assert people_in("What did Theresa May say?", []) == ("Theresa May",)  # a month's name in a person's
+
+
+def test_a_bare_question_word_asks_the_last_question_again_for_what_it_asks() -> None:
+    """"when?", "why?", "by how much?" were searched alone and refused: a reader on a phone asks so all the time."""
+    fled = _conversation(Turn("Did Sri Lanka's president flee?", "Did Sri Lanka's president flee?"))
+    assert resolve("where to?", fled, idf).query == "Where did Sri Lanka's president flee?"
+    assert resolve("by how much?", fled, idf).query == "By how much did Sri Lanka's president flee?"
+    assert resolve("How come?", fled, idf).query == "Why did Sri Lanka's president flee?"
+    landfall = _conversation(Turn("Where did Ian make landfall?", "Where did Ian make landfall?"))
+    when = resolve("and when?", landfall, idf)
+    assert (when.kind, when.query) == ("bare", "When? Where did Ian make landfall?")  # not "and X?" swapping in "when"
+    # Asked after a bare question, it asks the question that one was asked of.
+    where = Turn("where to?", "Where did Sri Lanka's president flee?")
+    assert resolve("when?", _conversation(where), idf).query == "When did Sri Lanka's president flee?"
+    assert resolve("what's new?", fled, idf).kind == "new"  # no question word: the newest briefs
+    assert resolve("when did Geneva talks resume?", fled, idf).kind == "new"  # says something of its own
+    assert resolve("when?", Conversation(), idf).kind == "new"

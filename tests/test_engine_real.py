@@ -207,14 +207,30 @@ def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: En
 
 
 def test_the_sample_follow_ups_are_answered_from_their_briefs(real_engine: Engine, tmp_path: Path) -> None:
-    """tests/data/followup_questions.jsonl on the sample briefs, each conversation asked as the bot asks it
-    (`briefbot eval` reads "history"); before the fixes of 2026-12-06 "and TikTok?" was refused (R@1 0.75)."""
-    lines = (Path(__file__).parent / "data" / "followup_questions.jsonl").read_text(encoding="utf-8").splitlines()
-    (tmp_path / "samples.jsonl").write_text("\n".join(line for line in lines if '"samples"' in line), encoding="utf-8")
+    """The follow-up sets' conversations on the sample briefs, each asked as the bot asks it (`briefbot eval` reads
+    "history"); before the fixes of 2026-12-06 "and TikTok?" was refused (R@1 0.75), before those of 2026-12-07
+    "why?" and "how much?"."""
+    lines = _lines_of("followup_questions.jsonl", "followup_bare_questions.jsonl", corpus="samples")
+    (tmp_path / "samples.jsonl").write_text("\n".join(lines), encoding="utf-8")
     queries = load_queries(tmp_path / "samples.jsonl")
-    assert len(queries) == 4 and all(q.history for q in queries)
+    assert len(queries) == 6 and all(q.history for q in queries)
     report = evaluate(real_engine, queries)
     assert report.recall[1] == 1.0 and report.refused == 0 and report.answer and report.answer.brief == 1.0, report.row()
+
+
+def _lines_of(*names: str, corpus: str) -> list[str]:
+    """The lines of the tests/data sets `names` whose conversations are asked of `corpus`."""
+    paths = [Path(__file__).parent / "data" / name for name in names]
+    return [line for path in paths for line in path.read_text(encoding="utf-8").splitlines() if f'"{corpus}"' in line]
+
+
+def test_a_bare_question_word_keeps_the_last_questions_dates(real_engine: Engine) -> None:
+    """"why?" after a question about this week asks why of this week's briefs."""
+    conversation = Conversation()
+    real_engine.converse(conversation, "rare earth dispute this week")
+    answer = real_engine.converse(conversation, "why?")
+    assert answer.resolved_query.startswith("Why? ") and answer.brief
+    assert {p.hit.citation.title for p in answer.passages} == {MEETINGS}
 
 
 def test_time_words_filter_by_publication_date(real_engine: Engine) -> None:
@@ -441,12 +457,12 @@ def test_since_then_is_the_same_story_after_the_briefs_already_shown(tmp_path: P
 
 @pytest.mark.skipif(not WIKINEWS.is_file(), reason="needs ../shared/corpora/wikinews (or BRIEFBOT_SHARED_DIR)")
 def test_wikinews_follow_ups_find_their_article(tmp_path: Path, real_embedder: Embedder) -> None:
-    """Both follow-up sets' Wikinews conversations over their articles and 60 others: each answered from its
+    """The follow-up sets' Wikinews conversations over their articles and 60 others: each answered from its
     article first. Covers "and in Magnitogorsk?" after Aleppo, "that crash", and a question with a pronoun
     that names enough to be read alone but is refused alone ("how many National Guard troops did its governor
     arrange?"), asked again with the last subject."""
-    sets = [Path(__file__).parent / "data" / name for name in ("followup_questions.jsonl", "followup_questions_unseen.jsonl")]
-    lines = [line for path in sets for line in path.read_text(encoding="utf-8").splitlines() if '"wikinews"' in line]
+    lines = _lines_of("followup_questions.jsonl", "followup_questions_unseen.jsonl", "followup_bare_questions.jsonl",
+                      corpus="wikinews")
     (tmp_path / "followups.jsonl").write_text("\n".join(lines), encoding="utf-8")
     queries = load_queries(tmp_path / "followups.jsonl")
     wanted = {gold for q in queries for gold in q.gold_ids}
@@ -456,7 +472,7 @@ def test_wikinews_follow_ups_find_their_article(tmp_path: Path, real_embedder: E
     engine = Engine(tmp_path / "data", embedder=real_embedder)
     engine.ingest([tmp_path / "articles.jsonl"])
     report = evaluate(engine, queries)
-    assert len(queries) == 26 and report.recall[1] == 1.0 and report.refused == 0, report.row()
+    assert len(queries) == 32 and report.recall[1] == 1.0 and report.refused == 0, report.row()
 
 
 
