@@ -4,7 +4,7 @@ the question, scored on measured signals (no LLM, no embedding at question time)
 Signals, one row per candidate sentence (`sentence_signals`): IDF-weighted overlap with the question,
 the question's focus met in the sentence ("which *minister*", "how many *firefighters*"), the answer
 type the question asks for (who → a name, how many → a number, when → a date, where → a place,
-"what did X say" → a quote) present and new, and the passage's rank and the sentence's place in it. Headings and fragments are never chosen. The weights are fitted, cross-validated, on the
+why → a cause, "what did X say" → a quote) present and new, and the passage's rank and the sentence's place in it. Headings and fragments are never chosen. The weights are fitted, cross-validated, on the
 news-QA development split, the Wikinews questions and the labelled sample questions together
 (`python bench/tune_brief.py`; docs/quality.md). Dense sentence signals (similarity to the question
 and to the top passages) were measured too: once focus and answer type are in, they add nothing under
@@ -33,6 +33,10 @@ _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+
 _NUMBER = re.compile(r"(?:[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent|million|billion|trillion)?|\b(?:one|two|three|four|five|six|"
                      r"seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|half|third|quarter)s?\b)", re.I)
 _QUOTE = re.compile(r"[“\"”]")
+# What answers "why?": a cause or a reason named as one ("due to", "amid", "led to", "As severe drought persists…").
+# "cause" alone is left out: "probable cause of a crime" named none.
+_REASON = re.compile(r"\b(?:because|due to|owing to|caus(?:es|ed|ing)|blamed on|as a result|in response to|driven by|"
+                     r"fu?ell?ed by|amid|citing|led to|leads to|leading to|trigger(?:s|ed)?|reasons?)\b|^As\b")
 _QUESTION = re.compile(r"\?[\"'”’)\]]*\s*$")
 # Verbs that attribute words to someone: quotes for "what did X say", people for "what did he say?".
 SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
@@ -54,12 +58,14 @@ class AnswerType:
     DATE = "date"
     PLACE = "place"
     QUOTE = "quote"
+    REASON = "reason"
     OTHER = "other"
 
 
 _TYPES = [
     (re.compile(r"\bwhat (?:did|does|do|has|have)\b.+\b(?:say|said|tell|told|write|claim|admit|warn)\b|\bwho said\b", re.I), AnswerType.QUOTE),
     (re.compile(r"\bhow (?:many|much|old|far|long|large|big|tall|high|fast)\b|\bwhat (?:percentage|percent|share|number|amount|price|age)\b", re.I), AnswerType.NUMBER),
+    (re.compile(r"\bwhy\b|\bhow come\b", re.I), AnswerType.REASON),
     (re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date|day|month)\b", re.I), AnswerType.DATE),
     (re.compile(r"\bwhere\b|\b(?:which|what) (?:country|countries|city|cities|state|states|nation|region|island|area|continent|town|county|province|park|port)\b", re.I), AnswerType.PLACE),
     (re.compile(r"\bwho(?:m|se)?\b|\b(?:which|what) (?:company|companies|firm|firms|person|people|team|teams|group|organi[sz]ation|agency|official|man|woman|actor|actress|singer|player|politician|leader|country's|president|minister|retailer|airline|brand|bank|network|show|movie|film|album|band)\b", re.I), AnswerType.PERSON),
@@ -112,6 +118,8 @@ def _has_type(sentence: str, kind: str, question: str) -> bool:
         return any(n not in asked for n in _NUMBER.findall(sentence))
     if kind == AnswerType.DATE:
         return bool(_DATE.search(sentence))
+    if kind == AnswerType.REASON:
+        return bool(_REASON.search(sentence))
     if kind == AnswerType.QUOTE:
         return bool(_QUOTE.search(sentence)) or bool(SPEECH.search(sentence))
     if kind in (AnswerType.PERSON, AnswerType.PLACE):
@@ -143,9 +151,9 @@ class BriefWeights:
 
     overlap: float = 1.0
     focus: float = 0.472
-    answer_type: float = 0.568
-    passage_rank: float = -0.256  # per rank below the first passage
-    position: float = -0.008  # per sentence into the passage (counted up to 5)
+    answer_type: float = 0.633
+    passage_rank: float = -0.26  # per rank below the first passage
+    position: float = -0.015  # per sentence into the passage (counted up to 5)
     max_words: int = 80
     max_sentences: int = 4
     near_copy: float = 0.6

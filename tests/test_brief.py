@@ -40,6 +40,7 @@ def test_question_types_are_recognised() -> None:
     assert answer_type("Who was the woman killed when the car drove into the crowd?") == AnswerType.PERSON
     assert answer_type("Which Polish minister ordered the checks?") == AnswerType.PERSON
     assert answer_type("What happened with Geneva?") == AnswerType.OTHER
+    assert answer_type("Why did the building collapse?") == AnswerType.REASON
 
 
 def test_the_focus_is_what_the_question_asks_about() -> None:
@@ -87,6 +88,16 @@ def test_where_prefers_a_place() -> None:
     passage = ("Trump and Xi might meet later this year to settle the trade questions between them. "
                "Officials said a meeting between Trump and Xi could take place in South Korea during the summit.")
     assert "South Korea" in _best("Where might Trump and Xi meet?", passage)
+
+
+def test_why_prefers_a_cause() -> None:
+    """Seen on Wikinews: "Why did an apartment building collapse in Magnitogorsk?" opened on the collapse itself."""
+    passage = ("An apartment building in Magnitogorsk collapsed on Monday and dozens of people died. "
+               "The building in Magnitogorsk collapsed after a suspected gas leak led to an explosion.")
+    assert "gas leak" in _best("Why did the apartment building in Magnitogorsk collapse?", passage)
+    cause = "Investigators said there was probable cause to search the building in Magnitogorsk."
+    assert "probable cause" not in _best("Why did the apartment building in Magnitogorsk collapse?",
+                                         f"{cause} The collapse was due to a gas leak, officials said on Monday.")
 
 
 def test_what_did_x_say_prefers_his_quote() -> None:
