@@ -155,11 +155,21 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         subject = timeless(previous.story, story=True) if previous.story else _subject(previous, idf) or previous.resolved_query
         return Resolution("window", f"What happened with {subject} {bound.group(2)}?", 0, previous)
     swap = _SWAP.match(text)
+    if swap and not timeless(swap.group(1)).strip(" ?"):
+        return _another_time(swap.group(1), previous)
     if swap:
         return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous, swap.group(1))
     if _leans_on_context(text, idf):
         return Resolution("reference", _fill_references(text, previous, idf), 0, previous)
     return Resolution("new", text)
+
+
+def _another_time(phrase: str, previous: Turn) -> Resolution:
+    """"and last week?" after "What happened with monkeypox this week?": the last question at that time, a story told
+    again for it (the time phrase used to be swapped in for "monkeypox", and "What happened with?" searched)."""
+    if previous.story:
+        return Resolution("window", f"What happened with {timeless(previous.story, story=True)} {phrase}?", 0, previous)
+    return Resolution("swap", f"{previous.resolved_query.rstrip(' ?')} {phrase}?", 0, previous)
 
 
 def lean_on_context(question: str, conversation: Conversation, idf: Callable[[str], float]) -> Resolution | None:

@@ -224,3 +224,14 @@ def test_a_bare_question_word_asks_the_last_question_again_for_what_it_asks() ->
     assert resolve("what's new?", fled, idf).kind == "new"  # no question word: the newest briefs
     assert resolve("when did Geneva talks resume?", fled, idf).kind == "new"  # says something of its own
     assert resolve("when?", Conversation(), idf).kind == "new"
+
+
+def test_and_another_time_asks_the_last_question_then() -> None:
+    """"and last week?" after "What happened with monkeypox this week?" searched "What happened with?": the time phrase
+    was swapped in for "monkeypox" and then read as time."""
+    story = Turn("What happened with monkeypox this week?", "What happened with monkeypox?", story="monkeypox this week")
+    again = resolve("and last week?", _conversation(story), idf)
+    assert (again.kind, again.query) == ("window", "What happened with monkeypox last week?")  # the story, then
+    asked = Turn("Did Liz Truss resign?", "Did Liz Truss resign?")
+    assert resolve("what about in September?", _conversation(asked), idf).query == "Did Liz Truss resign in September?"
+    assert resolve("and Rishi Sunak?", _conversation(asked), idf).query == "Did Rishi Sunak resign?"
