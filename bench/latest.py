@@ -1,6 +1,6 @@
 """Does "latest" put the newest brief about the subject first? (`tests/data/latest_questions.jsonl`)
 
-    python bench/latest.py --news RTQA_DATA_DIR [-v] [--sweep]
+    python bench/latest.py --news RTQA_DATA_DIR [-v] [--sweep] [--follow-up]
 
 50 questions ("What's the latest on Hurricane Ian?", "Any news on Liz Truss?"…) on the 11 labelled stories of
 `tests/data/stories_dev.jsonl`, each asked on a day one of its briefs came out (the newest brief about it is
@@ -8,6 +8,8 @@ that day's) and 6 asked on the corpus's last day, weeks after the story's last b
 subject in passing is newer then; for Artemis I, a roundup item reporting the launch's delay is the newest report).
 Counted: the first passage is from the newest brief about the subject (`newest`), and it is about the subject at all
 (`about`: the story's briefs to that day). `--sweep` measures `latest_recency_days` × `latest_reference_share`.
+`--follow-up` asks each as a reader would after the story's own question: "What happened with Brittney Griner?",
+then "any updates?" (or "anything new?", "what's the latest?", "any news?", "updates?", in turn).
 """
 
 from __future__ import annotations
@@ -20,21 +22,27 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import EngineConfig
+from index.conversation import Conversation
 from index.engine import Engine
 from index.retrieve import RetrievalSettings
 
 __all__ = ["main"]
 
+STORIES = Path("tests/data/stories_dev.jsonl")
+FOLLOW_UPS = ("any updates?", "anything new?", "what's the latest?", "any news?", "updates?")
+
 
 @dataclass(frozen=True)
 class LatestQuestion:
-    """A "latest" question as of a day, the newest brief(s) about its subject then, and all its briefs to then."""
+    """A "latest" question as of a day, the newest brief(s) about its subject then, all its briefs to then, and
+    the questions asked before it (none, or its story's)."""
 
     query: str
     as_of: date
     newest: frozenset[str]
     newest_date: str
     about: frozenset[str]
+    history: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,16 +58,22 @@ class LatestScore:
                 f"a brief about the subject first {self.about_first} of {self.questions}")
 
 
-def load(path: Path) -> list[LatestQuestion]:
+def load(path: Path, follow_up: bool = False) -> list[LatestQuestion]:
+    """The questions, or with `follow_up` each one's follow-up form, asked after its story's question."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [LatestQuestion(r["query"], date.fromisoformat(r["as_of"]), frozenset(r["newest"]), r["newest_date"],
-                           frozenset(r["about"])) for r in rows]
+    stories = {row["id"]: row["query"] for row in map(json.loads, STORIES.read_text(encoding="utf-8").splitlines())}
+    return [LatestQuestion(FOLLOW_UPS[i % len(FOLLOW_UPS)] if follow_up else r["query"], date.fromisoformat(r["as_of"]),
+                           frozenset(r["newest"]), r["newest_date"], frozenset(r["about"]),
+                           (stories[r["story"]],) if follow_up else ()) for i, r in enumerate(rows)]
 
 
 def score(engine: Engine, questions: list[LatestQuestion], verbose: bool = False) -> LatestScore:
     newest = about = 0
     for question in questions:
-        answer, _ = engine.ask(question.query, as_of=question.as_of)
+        conversation = Conversation()
+        for earlier in question.history:
+            engine.converse(conversation, earlier, as_of=question.as_of)
+        answer, _ = engine.ask(question.query, conversation=conversation, as_of=question.as_of)
         first = answer.passages[0].hit.citation if answer.passages else None
         article = first.article_id if first else None
         newest += article in question.newest
@@ -77,9 +91,10 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=Path("tests/data/latest_questions.jsonl"))
     parser.add_argument("-v", "--verbose", action="store_true", help="print each question's first brief")
     parser.add_argument("--sweep", action="store_true", help="latest_recency_days × latest_reference_share")
+    parser.add_argument("--follow-up", action="store_true", help='each asked as "any updates?" after its story')
     args = parser.parse_args()
     engine = EngineConfig.load().engine(args.news)
-    questions = load(args.questions)
+    questions = load(args.questions, args.follow_up)
     print(f"as configured: {score(engine, questions, args.verbose)}")
     if args.sweep:
         base = RetrievalSettings()

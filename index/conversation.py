@@ -21,6 +21,11 @@ _MORE = re.compile(
 # "and before that?": what came before the oldest brief the last answer showed.
 _BEFORE = re.compile(r"^(?:and |so )?(?:what (?:happened |came )?)?(?:before that|before then|earlier than that|"
                      r"and earlier|anything earlier)\W*$", re.I)
+# "any updates?", "what's the latest?", "anything new?": in a conversation, the newest briefs about its topic; without
+# one, the digest of the newest briefs ("What's new?", which stays the digest whatever was asked before).
+_UPDATES = re.compile(r"^(?:(?:so|and|ok|okay)\W+)?(?:what(?:'s|’s|\s+is)\s+the\s+latest|(?:any(?:thing)?|got\s+any)\s+"
+                      r"(?:new|news|updates?|developments?)|(?:the\s+)?latest|updates?|news)"
+                      r"(?:\s+(?:on|about|with)\s+(?:it|that|this|them|this story))?\W*$", re.I)
 # "when?", "why?", "where to?", "by how much?", "and to whom?": a question word and nothing of its own asks the
 # last question again for what the word asks.
 _BARE = re.compile(r"^(?:(?:and|so|but|ok|okay)\W+)?((?:(?:by|for|to|from|since|until|till)\s+)?"
@@ -125,7 +130,7 @@ class Conversation:
 @dataclass(frozen=True)
 class Resolution:
     """What to search for: `kind` is new, topic (asked within the conversation's topic), more, bare (the last
-    question asked again: "when?"), before, after ("since then"), window (the last subject's story bounded by an
+    question asked again: "when?"), update (the latest on the topic: "any updates?"), before, after ("since then"), window (the last subject's story bounded by an
     event: "and before her trial?"), swap or reference; `focus`, what a swap asks about."""
 
     kind: str
@@ -139,6 +144,11 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
     """Rewrite a follow-up into a self-contained query using the previous turn."""
     previous = conversation.last
     text = question.strip()
+    if _UPDATES.match(text):
+        subject = (previous.topic or _subject(previous, idf)) if previous else ""
+        if not subject:
+            return Resolution("new", "What's new?")
+        return Resolution("update", f"latest {subject}", 0, previous)  # searched as "{subject}", newest first
     if previous is None:
         return Resolution("new", text)
     if _MORE.match(text):

@@ -53,7 +53,7 @@ _FOCUS_POOL = 20
 _DIGEST_ALONE = re.compile(
     r"^\W*(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:summari[sz]e|recap|tl;?dr|(?:brief|update|catch|fill)\s+me(?:\s+(?:up|in))?|"
     r"(?:give|send|tell)\s+me\s+(?:a|an|the)\s+(?:quick\s+|short\s+)?(?:summary|recap|rundown|overview|update|briefing|digest|headlines)|"
-    r"(?:a\s+|the\s+)?(?:summary|recap|rundown|overview|digest|headlines)|any\s+updates)"
+    r"(?:a\s+|the\s+)?(?:summary|recap|rundown|overview|digest|headlines))"
     r"(?:\s+(?:please|for me))?(?:\s+(?:on|of)\s+(?:the\s+)?(?:briefs|news))?\W*$", re.I)
 # "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
 # opened on a quoted word in another passage.

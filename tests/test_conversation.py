@@ -235,3 +235,15 @@ def test_and_another_time_asks_the_last_question_then() -> None:
     asked = Turn("Did Liz Truss resign?", "Did Liz Truss resign?")
     assert resolve("what about in September?", _conversation(asked), idf).query == "Did Liz Truss resign in September?"
     assert resolve("and Rishi Sunak?", _conversation(asked), idf).query == "Did Rishi Sunak resign?"
+
+
+def test_any_updates_asks_for_the_latest_on_the_topic_or_the_newest_briefs() -> None:
+    """"any updates?" after "What happened with monkeypox?" listed the newest briefs on anything, and "updates?"
+    was refused."""
+    pox = _conversation(Turn("What happened with monkeypox?", "What happened with monkeypox?", topic="monkeypox"))
+    for question in ("any updates?", "updates?", "anything new?", "What's the latest?", "any news on that?"):
+        resolution = resolve(question, pox, idf)
+        assert (resolution.kind, resolution.query) == ("update", "latest monkeypox"), question
+    assert resolve("any updates?", Conversation(), idf).query == "What's new?"  # nothing asked yet: the digest
+    assert resolve("what's new?", pox, idf).kind == "new"
+    assert resolve("any updates on Lynas?", pox, idf).kind == "new"

@@ -233,6 +233,15 @@ def test_a_bare_question_word_keeps_the_last_questions_dates(real_engine: Engine
     assert {p.hit.citation.title for p in answer.passages} == {MEETINGS}
 
 
+def test_any_updates_is_the_latest_on_the_conversations_topic(real_engine: Engine) -> None:
+    """"any updates?" after a question about the dispute lists the newest brief about it, not every newest brief."""
+    conversation = Conversation()
+    real_engine.converse(conversation, "Were there meetings on the rare earth dispute?")
+    answer = real_engine.converse(conversation, "any updates?")
+    assert answer.resolved_query == "meetings rare earth dispute" and answer.rewritten
+    assert answer.passages and answer.passages[0].hit.citation.title == MEETINGS
+
+
 def test_time_words_filter_by_publication_date(real_engine: Engine) -> None:
     this_week = _titles(real_engine, "rare earth dispute this week")  # today is 2025-09-26 in these tests
     assert set(this_week) == {MEETINGS}
