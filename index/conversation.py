@@ -50,7 +50,7 @@ _POINTING = re.compile(r"\b(?:in|on|at|about|from|of|with|for|after|before|durin
 _ROLES = (r"(?:mayor|president|(?:prime )?minister|premier|chancellor|governor|senator|congress(?:wo)?man|secretary|"
           r"ambassador|king|queen|prince|princess|pope|judge|CEO|chair(?:man|woman)?|founder|leader|spokes(?:wo)?man|"
           r"spokesperson|candidate|star|singer|actor|actress|player|coach|pilot|officer|suspect|lawyer|attorney)")
-_ROLE = re.compile(rf"\b{_ROLES}s?\b")  # in lower case: "Star Wars" is no star
+_ROLE = re.compile(rf"\b{_ROLES}\b")  # one person, in lower case: "Star Wars" is no star, "her lawyers" no "she"
 # "what did DeSantis say?", "what has Jamieson Greer said", "what did the interior minister say?": the speaker.
 _SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*|"
                       rf"the\s+(?:[\w'’-]+\s+){{0,2}}?{_ROLES})\s+(?:say|said|tell|told|think|claim|announce|write|wrote)\b")
@@ -328,10 +328,11 @@ def _since_then(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
 
 
 def _subject(previous: Turn, idf: Callable[[str], float], beside: str = "") -> str:
-    """The words of the last question the corpus knows, less those framing it and those `beside` already has:
-    "What happened with Geneva?" → "Geneva"; "what did Joe Biden say? Covid" beside "how is Joe Biden?" →
-    "Covid"."""
-    return " ".join(_known_words(previous.resolved_query, idf, beside))
+    """The conversation's topic, else the words of the last question the corpus knows, less those framing it and those
+    `beside` already has: "What happened with Geneva?" → "Geneva"; "what did Joe Biden say? Covid" beside "how is Joe
+    Biden?" → "Covid". The topic, not every word of the last question: "where is she now?" after "is she still in
+    prison?" searched "where is Brittney Griner now? still prison", and such words piled up turn after turn."""
+    return " ".join(_known_words(previous.topic or previous.resolved_query, idf, beside))
 
 
 def _known_words(text: str, idf: Callable[[str], float], beside: str = "") -> list[str]:

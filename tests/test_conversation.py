@@ -247,3 +247,15 @@ def test_any_updates_asks_for_the_latest_on_the_topic_or_the_newest_briefs() -> 
     assert resolve("any updates?", Conversation(), idf).query == "What's new?"  # nothing asked yet: the digest
     assert resolve("what's new?", pox, idf).kind == "new"
     assert resolve("any updates on Lynas?", pox, idf).kind == "new"
+
+
+def test_a_pronoun_carries_the_topic_not_every_word_of_the_last_question() -> None:
+    """After "is she still in prison?", "where is she now?" searched "where is Brittney Griner now? still prison", and
+    the words piled up turn after turn; "she" after "what did Biden's lawyers say?" became "the Biden lawyers"."""
+    prison = Turn("is she still in prison?", "is Brittney Griner still in prison?", people=("Brittney Griner",),
+                  topic="Brittney Griner")
+    assert resolve("where is she now?", _conversation(prison), idf).query == "where is Brittney Griner now?"
+    lawyers = Turn("what did Biden's lawyers say?", "what did Biden lawyers say?", people=("Brittney Griner",),
+                   topic="Biden lawyers")
+    assert resolve("how long is her sentence?", _conversation(lawyers), idf).query.startswith(
+        "how long is Brittney Griner sentence?")
