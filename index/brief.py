@@ -197,7 +197,9 @@ def score_sentences(question: str, sentences: Sequence[Sentence], idf: Callable[
     """One score per sentence; higher answers the question better."""
     if not sentences:
         return np.empty(0, np.float32)
-    scores: np.ndarray = sentence_signals(question, sentences, idf) @ weights.vector()
+    # Summed row by row, not through BLAS: OpenBLAS's matmul printed a spurious "invalid value encountered in matmul"
+    # on these few float32 numbers, once in a run (numpy#24067).
+    scores: np.ndarray = (sentence_signals(question, sentences, idf) * weights.vector()).sum(axis=1)
     return scores
 
 
