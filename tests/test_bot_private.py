@@ -88,6 +88,15 @@ async def test_follow_ups_more_and_swap(bot_api: FakeBotApi, start_bot: Any) -> 
     assert "terbium" in swap.split("\n", 2)[2].lower()
 
 
+async def test_a_question_word_alone_and_any_updates_follow_up(bot_api: FakeBotApi, start_bot: Any) -> None:
+    async with start_bot():
+        await ask_bot(bot_api, 1001, GENEVA)
+        why = shown(await ask_bot(bot_api, 1001, "why?"))
+        updates = shown(await ask_bot(bot_api, 1001, "any updates?"))
+    assert why.startswith(f"Searching for: Why? {GENEVA}") and "Geneva" in why.split("\n", 2)[2]
+    assert updates.startswith("Searching for: Geneva") and "Geneva" in updates.split("\n", 2)[2]
+
+
 async def test_buttons_work_and_survive_a_restart(bot_api: FakeBotApi, start_bot: Any,
                                                   hash_engine_factory: Callable[..., Engine]) -> None:
     engine = hash_engine_factory()
