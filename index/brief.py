@@ -4,7 +4,8 @@ the question, scored on measured signals (no LLM, no embedding at question time)
 Signals, one row per candidate sentence (`sentence_signals`): IDF-weighted overlap with the question,
 the question's focus met in the sentence ("which *minister*", "how many *firefighters*"), the answer
 type the question asks for (who → a name, how many → a number, when → a date, where → a place,
-why → a cause, "what did X say" → a quote) present and new, and the passage's rank and the sentence's place in it. Headings and fragments are never chosen. The weights are fitted, cross-validated, on the
+why → a cause, "what did X say" → a quote) present and new, and the passage's rank and the sentence's
+place in it. Headings and fragments are never chosen. The weights are fitted, cross-validated, on the
 news-QA development split, the Wikinews questions and the labelled sample questions together
 (`python bench/tune_brief.py`; docs/quality.md). Dense sentence signals (similarity to the question
 and to the top passages) were measured too: once focus and answer type are in, they add nothing under

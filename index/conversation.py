@@ -130,8 +130,9 @@ class Conversation:
 @dataclass(frozen=True)
 class Resolution:
     """What to search for: `kind` is new, topic (asked within the conversation's topic), more, bare (the last
-    question asked again: "when?"), update (the latest on the topic: "any updates?"), before, after ("since then"), window (the last subject's story bounded by an
-    event: "and before her trial?"), swap or reference; `focus`, what a swap asks about."""
+    question asked again: "when?"), update (the latest on the topic: "any updates?"), before, after ("since then"),
+    window (the last subject's story bounded by an event or told for another time: "and before her trial?", "and last
+    week?"), swap or reference; `focus`, what a swap asks about."""
 
     kind: str
     query: str
