@@ -15,9 +15,12 @@ __all__ = ["Turn", "Conversation", "Resolution", "resolve", "lean_on_context", "
            "MAX_TURNS"]
 
 MAX_TURNS = 20
+# "more", "more on that", "what else?", "explain": the next passages of the last question ("more on that" searched
+# "more on that Hurricane Ian" and showed the same passages again).
 _MORE = re.compile(
-    r"^(?:(?:show |tell me |give me |any )?more(?: please| results| passages)?|next|go on|continue|keep going|"
-    r"anything else)\W*$", re.I)
+    r"^(?:(?:show |tell me |give me |any )?more(?: please| results| passages| details)?(?: (?:on|about) (?:it|that|this|them))?|"
+    r"next|go on|continue|keep going|anything else|what else|is that all|elaborate|explain(?: (?:it|that|this|more))?|"
+    r"(?:more )?details(?: please)?)\W*$", re.I)
 # "and before that?": what came before the oldest brief the last answer showed.
 _BEFORE = re.compile(r"^(?:and |so )?(?:what (?:happened |came )?)?(?:before that|before then|earlier than that|"
                      r"and earlier|anything earlier)\W*$", re.I)
@@ -33,8 +36,9 @@ _BARE = re.compile(r"^(?:(?:and|so|but|ok|okay)\W+)?((?:(?:by|for|to|from|since|
                    r"(?:\s+(?:to|from|exactly|then|now))?\W*$", re.I)
 _AUXILIARY_FIRST = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should)\b", re.I)
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
-# "What happened since then?": the last question's subject, after the newest brief its answer showed.
-_SINCE_THEN = re.compile(r"\b(?:since|after) (?:then|that)\b", re.I)
+# "What happened since then?", "and then?": the last question's subject, after the newest brief its answer showed.
+_SINCE_THEN = re.compile(r"\b(?:since|after) (?:then|that)\b|^(?:and then|then what|what happened next|what came next)\W*$",
+                         re.I)
 # "and since her sentencing?", "what happened before his resignation?": the last subject's story, bounded by an
 # event that points back (a pronoun in it, or "and …"); "since then" is the newest brief shown, above.
 _EVENT_BOUND = re.compile(r"^(and\s+)?(?:what(?:'s|’s|\s+has|\s+have)?\s+(?:happened|changed)\s+)?"

@@ -259,3 +259,15 @@ def test_a_pronoun_carries_the_topic_not_every_word_of_the_last_question() -> No
                    topic="Biden lawyers")
     assert resolve("how long is her sentence?", _conversation(lawyers), idf).query.startswith(
         "how long is Brittney Griner sentence?")
+
+
+def test_more_on_that_and_and_then_page_on_or_go_after_the_last_answer() -> None:
+    """"more on that" searched "more on that Hurricane Ian" and showed the same passages again; "and then?" searched
+    "What happened with then?"."""
+    ian = _conversation(Turn("What happened with Hurricane Ian?", "What happened with Hurricane Ian?", k=3,
+                             topic="Hurricane Ian"))
+    for question in ("more on that", "what else?", "explain", "Tell me more about it", "more details please"):
+        assert (resolve(question, ian, idf).kind, resolve(question, ian, idf).offset) == ("more", 3), question
+    for question in ("and then?", "what happened next?"):
+        assert resolve(question, ian, idf).kind == "after", question
+    assert resolve("explain the sanctions", ian, idf).kind == "new"
