@@ -30,6 +30,7 @@ EXAMPLES = """examples:
   briefbot eval tests/data/sample_questions.jsonl --compare   # lines may carry "as_of"/"date", "answer", "history"
   briefbot eval --titles --compare                 # self-supervised: each brief's first Highlight
   briefbot eval --timeline tests/data/stories_dev.jsonl --data-dir RTQA_DATA_DIR   # story timelines
+  briefbot eval tests/data/followup_bare_questions.jsonl --corpus wikinews --data-dir WIKINEWS_DATA_DIR
   briefbot reindex --structure hnsw-sq8            # approximate vector index, no re-embedding
   briefbot serve                                   # needs TELEGRAM_BOT_TOKEN
 """
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("queries", nargs="?", type=Path, help='JSONL of {"query", "gold_ids"}')
     ev.add_argument("--titles", action="store_true", help="self-supervised: each brief's first Highlight/title")
     ev.add_argument("--compare", action="store_true", help="dense-only, BM25-only and hybrid side by side")
+    ev.add_argument("--corpus", metavar="NAME", help='only the lines whose "corpus" is NAME (news, wikinews, samples)')
     ev.add_argument("--timeline", type=Path, metavar="FILE",
                     help='story questions: JSONL of {"id", "query", "as_of", "gold": [{"id", "date"}], "near_miss"}')
     reindex = commands.add_parser("reindex", parents=[common], help="re-embed stored articles with the configured model, cleaned again")
@@ -192,7 +194,7 @@ def _eval(engine: Engine, args: argparse.Namespace) -> int:
     if not args.queries and not args.titles:
         print("briefbot eval: give QUERIES.jsonl or --titles", file=sys.stderr)
         return 2
-    queries = load_queries(args.queries) if args.queries else title_queries(engine)
+    queries = load_queries(args.queries, args.corpus) if args.queries else title_queries(engine)
     for name in (["dense", "bm25", "hybrid"] if args.compare else ["hybrid"]):
         variant = engine.with_settings(replace(engine.settings, modes=MODES[name]))
         print(f"{name:7} {evaluate(variant, queries).row()}")

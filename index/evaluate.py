@@ -65,15 +65,17 @@ class AnswerReach:
     top3_passages: float
 
 
-def load_queries(path: Path) -> list[LabelledQuery]:
-    """Lines of {"query", "gold_ids": [...], "as_of"|"date"?, "answer"?, "history"?: [...]}; a bad line is an
-    error naming it."""
+def load_queries(path: Path, corpus: str | None = None) -> list[LabelledQuery]:
+    """Lines of {"query", "gold_ids": [...], "as_of"|"date"?, "answer"?, "history"?: [...], "corpus"?}; a bad line is
+    an error naming it. With `corpus`, only the lines asked of it (a set may span corpora: the follow-up sets)."""
     queries = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
+            if corpus is not None and raw.get("corpus") != corpus:
+                continue
             when = raw.get("as_of") or raw.get("date")
             queries.append(LabelledQuery(str(raw["query"]), frozenset(map(str, raw["gold_ids"])),
                                          date.fromisoformat(when) if when else None, raw.get("answer"),

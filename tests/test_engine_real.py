@@ -13,7 +13,7 @@ from index.answer import answer_to_json
 from index.conversation import Conversation
 from index.embed import Embedder
 from index.engine import Engine
-from index.evaluate import evaluate, load_queries
+from index.evaluate import LabelledQuery, evaluate, load_queries
 from tests.conftest import SAMPLE_TODAY, WIKINEWS, copy_index
 
 pytestmark = pytest.mark.integration
@@ -206,22 +206,19 @@ def test_whats_new_lists_the_newest_briefs_without_a_search_line(real_engine: En
         assert not answer.rewritten and "searching for" not in render_text(answer), question
 
 
-def test_the_sample_follow_ups_are_answered_from_their_briefs(real_engine: Engine, tmp_path: Path) -> None:
+def test_the_sample_follow_ups_are_answered_from_their_briefs(real_engine: Engine) -> None:
     """The follow-up sets' conversations on the sample briefs, each asked as the bot asks it (`briefbot eval` reads
     "history"); before the fixes of 2026-12-06 "and TikTok?" was refused (R@1 0.75), before those of 2026-12-07
     "why?" and "how much?"."""
-    lines = _lines_of("followup_questions.jsonl", "followup_bare_questions.jsonl", corpus="samples")
-    (tmp_path / "samples.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    queries = load_queries(tmp_path / "samples.jsonl")
+    queries = _asked_of("samples", "followup_questions.jsonl", "followup_bare_questions.jsonl")
     assert len(queries) == 6 and all(q.history for q in queries)
     report = evaluate(real_engine, queries)
     assert report.recall[1] == 1.0 and report.refused == 0 and report.answer and report.answer.brief == 1.0, report.row()
 
 
-def _lines_of(*names: str, corpus: str) -> list[str]:
-    """The lines of the tests/data sets `names` whose conversations are asked of `corpus`."""
-    paths = [Path(__file__).parent / "data" / name for name in names]
-    return [line for path in paths for line in path.read_text(encoding="utf-8").splitlines() if f'"{corpus}"' in line]
+def _asked_of(corpus: str, *names: str) -> list[LabelledQuery]:
+    """The questions of the tests/data sets `names` that are asked of `corpus` (`briefbot eval --corpus`)."""
+    return [q for name in names for q in load_queries(Path(__file__).parent / "data" / name, corpus)]
 
 
 def test_a_bare_question_word_keeps_the_last_questions_dates(real_engine: Engine) -> None:
@@ -470,10 +467,8 @@ def test_wikinews_follow_ups_find_their_article(tmp_path: Path, real_embedder: E
     article first. Covers "and in Magnitogorsk?" after Aleppo, "that crash", and a question with a pronoun
     that names enough to be read alone but is refused alone ("how many National Guard troops did its governor
     arrange?"), asked again with the last subject."""
-    lines = _lines_of("followup_questions.jsonl", "followup_questions_unseen.jsonl", "followup_bare_questions.jsonl",
-                      corpus="wikinews")
-    (tmp_path / "followups.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    queries = load_queries(tmp_path / "followups.jsonl")
+    queries = _asked_of("wikinews", "followup_questions.jsonl", "followup_questions_unseen.jsonl",
+                        "followup_bare_questions.jsonl")
     wanted = {gold for q in queries for gold in q.gold_ids}
     articles = WIKINEWS.read_text(encoding="utf-8").splitlines()
     chosen = [line for i, line in enumerate(articles) if i < 60 or json.loads(line)["id"] in wanted]
