@@ -150,7 +150,7 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
     previous = conversation.last
     text = question.strip()
     if _UPDATES.match(text):
-        subject = (previous.topic or _subject(previous, idf)) if previous else ""
+        subject = _subject(previous, idf) if previous else ""
         if not subject:
             return Resolution("new", "What's new?")
         return Resolution("update", f"latest {subject}", 0, previous)  # searched as "{subject}", newest first
@@ -166,12 +166,14 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         return Resolution("after", _since_then(text, previous, idf), 0, previous)
     bound = _EVENT_BOUND.match(text)
     if bound and (bound.group(1) or _has_pronoun(bound.group(2))):
-        # The story's subject without the window it was told in ("Brittney Griner since her sentencing").
-        subject = timeless(previous.story, story=True) if previous.story else _subject(previous, idf) or previous.resolved_query
-        return Resolution("window", f"What happened with {subject} {bound.group(2)}?", 0, previous)
+        return _story_within(bound.group(2), previous, idf)
     swap = _SWAP.match(text)
     if swap and not timeless(swap.group(1)).strip(" ?"):
-        return _another_time(swap.group(1), previous)
+        # "and last week?" after "What happened with monkeypox this week?" (the time phrase used to be swapped in for
+        # "monkeypox", and "What happened with?" searched): the story told for that time, or the last question asked.
+        if previous.story:
+            return _story_within(swap.group(1), previous, idf)
+        return Resolution("swap", f"{previous.resolved_query.rstrip(' ?')} {swap.group(1)}?", 0, previous)
     if swap:
         return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous, swap.group(1))
     if _leans_on_context(text, idf):
@@ -179,12 +181,11 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
     return Resolution("new", text)
 
 
-def _another_time(phrase: str, previous: Turn) -> Resolution:
-    """"and last week?" after "What happened with monkeypox this week?": the last question at that time, a story told
-    again for it (the time phrase used to be swapped in for "monkeypox", and "What happened with?" searched)."""
-    if previous.story:
-        return Resolution("window", f"What happened with {timeless(previous.story, story=True)} {phrase}?", 0, previous)
-    return Resolution("swap", f"{previous.resolved_query.rstrip(' ?')} {phrase}?", 0, previous)
+def _story_within(window: str, previous: Turn, idf: Callable[[str], float]) -> Resolution:
+    """The last subject's story told within `window` ("since her sentencing", "last week"): the story's subject without
+    the window it was told in ("Brittney Griner since her sentencing")."""
+    subject = timeless(previous.story, story=True) if previous.story else _subject(previous, idf) or previous.resolved_query
+    return Resolution("window", f"What happened with {subject} {window}?", 0, previous)
 
 
 def lean_on_context(question: str, conversation: Conversation, idf: Callable[[str], float]) -> Resolution | None:
@@ -218,7 +219,7 @@ def topic_of(query: str, resolution: Resolution, idf: Callable[[str], float]) ->
     previous = resolution.previous
     if resolution.kind == "new" or previous is None:
         return own
-    kept = previous.topic or _subject(previous, idf)
+    kept = _subject(previous, idf)
     return kept if set(tokenize(kept)) <= set(tokenize(query)) else own
 
 
