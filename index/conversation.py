@@ -56,8 +56,17 @@ _ROLES = (r"(?:mayor|president|(?:prime )?minister|premier|chancellor|governor|s
           r"spokesperson|candidate|star|singer|actor|actress|player|coach|pilot|officer|suspect|lawyer|attorney)")
 _ROLE = re.compile(rf"\b{_ROLES}\b")  # one person, in lower case: "Star Wars" is no star, "her lawyers" no "she"
 # "what did DeSantis say?", "what has Jamieson Greer said", "what did the interior minister say?": the speaker.
+# "what did Brittney Griner's lawyers say?": the lawyers spoke, and "and Biden?" asks what Biden said (it asked what
+# "Biden's lawyers" said); the possessor is what the question is about.
 _SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*|"
-                      rf"the\s+(?:[\w'’-]+\s+){{0,2}}?{_ROLES})\s+(?:say|said|tell|told|think|claim|announce|write|wrote)\b")
+                      rf"the\s+(?:[\w'’-]+\s+){{0,2}}?{_ROLES}|"
+                      rf"(?P<possessor>(?:the\s+)?(?:[\w-]+\s+){{0,2}}?[\w-]+)['’]s\s+{_ROLES}s?)"
+                      r"\s+(?:say|said|tell|told|think|claim|announce|write|wrote)\b")
+# "her lawyers" is Griner's lawyers, "who attacked her?" is Griner: "her" before a word that is not a preposition,
+# adverb or article owns it.
+_HER_OWNS = re.compile(r"\bher\b(?=\s+(?!(?:to|in|on|at|for|from|with|about|into|over|after|before|again|now|then|"
+                       r"yet|still|back|out|up|down|off|away|free|and|or|but|so|if|when|because|as|than|that|this|"
+                       r"the|a|an|last|yesterday|today|soon|first|too|already|anymore)\b)[a-z])", re.I)
 # A question with at most this many informative terms says little of its own: in a conversation, when no passage
 # meets it closely, it is asked within the topic ("how many people lost power?"). Quiz questions asked one after
 # another say four or more, and read within the last one's topic lost dev R@1 0.880 → 0.807.
@@ -279,7 +288,9 @@ def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]
     named = (name for name in _names(previous_query) if name in previous_query)
     person = speaker.group(1) if speaker else next(named, None)
     if person and (new_focus[:1].isupper() or _ROLE.search(new_focus)):  # "and Biden?", "and the president?"
-        return previous_query.replace(person, new_focus)
+        swapped = previous_query.replace(person, new_focus)
+        possessor = speaker.group("possessor") if speaker else None
+        return f"{swapped} {possessor}" if possessor and possessor not in swapped else swapped
     if person and SPEECH.search(previous_query):
         return " ".join([new_focus, *_known_words(previous_query.replace(person, " "), idf)])
     words = [(m, idf(terms[0])) for m in re.finditer(r"\w[\w'%-]*", previous_query)
@@ -310,6 +321,7 @@ def _fill_references(text: str, previous: Turn, idf: Callable[[str], float]) -> 
     person = _person_meant(text, previous)
     if person:
         resolved = re.sub(r"\b(his|hers)\b", f"{person}'s", resolved, flags=re.I)
+        resolved = _HER_OWNS.sub(f"{person}'s", resolved)
         resolved = re.sub(r"\b(he|she|him|her)\b", person, resolved, flags=re.I)
     subject = _subject(previous, idf, resolved)
     return f"{resolved} {subject}".strip() if subject else resolved

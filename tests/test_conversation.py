@@ -258,7 +258,22 @@ def test_a_pronoun_carries_the_topic_not_every_word_of_the_last_question() -> No
     lawyers = Turn("what did Biden's lawyers say?", "what did Biden lawyers say?", people=("Brittney Griner",),
                    topic="Biden lawyers")
     assert resolve("how long is her sentence?", _conversation(lawyers), idf).query.startswith(
-        "how long is Brittney Griner sentence?")
+        "how long is Brittney Griner's sentence?")
+
+
+def test_her_before_a_noun_owns_it_and_the_next_name_replaces_whoever_spoke() -> None:
+    """"what did her lawyers say?" searched "what did Brittney Griner lawyers say?", and "and Biden?" after it asked what
+    "Biden lawyers" said, dropping Griner."""
+    griner = Turn("Is Brittney Griner still in prison?", "Is Brittney Griner still in prison?",
+                  people=("Brittney Griner",), topic="Brittney Griner")
+    lawyers = resolve("what did her lawyers say?", _conversation(griner), idf)
+    assert lawyers.query == "what did Brittney Griner's lawyers say?"
+    assert resolve("who attacked her?", _conversation(griner), idf).query == "who attacked Brittney Griner?"
+    assert resolve("did they free her yesterday?", _conversation(griner), idf).query.startswith(
+        "did they free Brittney Griner yesterday?")
+    asked = Turn("what did her lawyers say?", lawyers.query, topic="Brittney Griner")
+    biden = resolve("and Biden?", _conversation(asked), idf)
+    assert (biden.kind, biden.query) == ("swap", "what did Biden say? Brittney Griner")
 
 
 def test_more_on_that_and_and_then_page_on_or_go_after_the_last_answer() -> None:
