@@ -22,11 +22,12 @@ from dataclasses import astuple, dataclass, fields
 import numpy as np
 
 from index.chunk import is_heading, split_sentences
-from index.lexical import tokenize
+from index.lexical import frames_question, tokenize
 from index.records import Chunk
 
 __all__ = ["AnswerType", "answer_type", "question_focus", "Sentence", "BriefWeights", "SIGNALS", "candidate_sentences",
-           "sentence_signals", "score_sentences", "choose_brief", "is_open_question", "is_fragment", "stands_alone", "SPEECH"]
+           "sentence_signals", "score_sentences", "choose_brief", "is_open_question", "is_fragment", "stands_alone", "SPEECH",
+           "speaks_to_reader"]
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DATE = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{4}}|(?:19|20)\d\d|"
@@ -38,6 +39,9 @@ _QUOTE = re.compile(r"[“\"”]")
 # "cause" alone is left out: "probable cause of a crime" named none.
 _REASON = re.compile(r"\b(?:because|due to|owing to|caus(?:es|ed|ing)|blamed on|as a result|in response to|driven by|"
                      r"fu?ell?ed by|amid|citing|led to|leads to|leading to|trigger(?:s|ed)?|reasons?)\b|^As\b")
+# A sentence that speaks to the reader, outside quotes: a newsletter's greeting, not news.
+_TO_THE_READER = re.compile(r"\b(?:you|your|you['’](?:re|ve|ll|d))\b|^Hey\b", re.I)
+_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
 _QUESTION = re.compile(r"\?[\"'”’)\]]*\s*$")
 # Verbs that attribute words to someone: quotes for "what did X say", people for "what did he say?".
 SPEECH = re.compile(r"\b(?:said|says|say|told|stated|wrote|added|noted|warned|argued|admitted|announced|according to)\b", re.I)
@@ -60,6 +64,7 @@ class AnswerType:
     PLACE = "place"
     QUOTE = "quote"
     REASON = "reason"
+    NEWS = "news"  # "What's new?": a subject of its own asks nothing, so a sentence that reports something answers
     OTHER = "other"
 
 
@@ -79,7 +84,9 @@ def answer_type(question: str) -> str:
     found = [(match.start(), kind) for pattern, kind in _TYPES if (match := pattern.search(question))]
     if found:
         return min(found)[1]
-    return AnswerType.PERSON if _ASKS_FOR_NAME.search(question) else AnswerType.OTHER
+    if _ASKS_FOR_NAME.search(question):
+        return AnswerType.PERSON
+    return AnswerType.OTHER if any(not frames_question(t) for t in tokenize(question)) else AnswerType.NEWS
 
 
 def question_focus(question: str) -> list[str]:
@@ -98,6 +105,12 @@ def question_focus(question: str) -> list[str]:
         if lower not in _LINKING:
             words.append(word)
     return tokenize(" ".join(words))
+
+
+def speaks_to_reader(sentence: str) -> bool:
+    """A newsletter's greeting or small talk ("If you've patiently waited to break out the pumpkin spice, now's your
+    time."), not news: it says "you" outside a quote."""
+    return _TO_THE_READER.search(_QUOTED.sub("", sentence)) is not None
 
 
 def is_fragment(sentence: str) -> bool:
@@ -123,6 +136,10 @@ def _has_type(sentence: str, kind: str, question: str) -> bool:
         return bool(_REASON.search(sentence))
     if kind == AnswerType.QUOTE:
         return bool(_QUOTE.search(sentence)) or bool(SPEECH.search(sentence))
+    if kind == AnswerType.NEWS:
+        # The digest opened on a newsletter's greeting ("Hey, just making sure you've had some water today.",
+        # "You can't predict the future, but you can do your best to prepare for it."): news tells of others.
+        return not speaks_to_reader(sentence)
     if kind in (AnswerType.PERSON, AnswerType.PLACE):
         asked = set(tokenize(question))
         names = [m.group(0) for m in _NAME.finditer(sentence) if m.start() > 0 or len(m.group(0).split()) > 1]
@@ -205,8 +222,9 @@ def score_sentences(question: str, sentences: Sequence[Sentence], idf: Callable[
 
 
 def is_open_question(question: str) -> bool:
-    """"What happened with Geneva?": no answer type and no focus; the reader wants the story across sources."""
-    return answer_type(question) == AnswerType.OTHER and not question_focus(question)
+    """"What happened with Geneva?", "What's new?": no answer type and no focus; the reader wants the story, or the
+    news, across sources."""
+    return answer_type(question) in (AnswerType.OTHER, AnswerType.NEWS) and not question_focus(question)
 
 
 def choose_brief(sentences: Sequence[Sentence], scores: np.ndarray, weights: BriefWeights = BriefWeights(),

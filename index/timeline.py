@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.brief import stands_alone
+from index.brief import speaks_to_reader, stands_alone
 from index.chunk import split_sentences
 from index.conversation import Resolution, Turn
 from index.embed import Embedder
@@ -305,7 +305,7 @@ def _candidates(brief: StoryBrief, texts: dict[int, str]) -> list[_Candidate]:
     found: list[_Candidate] = []
     for chunk_id, _, cosine in _entry_passages(brief):
         for sentence in split_sentences(texts.get(chunk_id, "")):
-            if not stands_alone(sentence) or sentence.startswith("•"):
+            if not stands_alone(sentence) or sentence.startswith("•") or speaks_to_reader(sentence):
                 continue
             found.append(_Candidate(sentence.strip(), chunk_id, frozenset(tokenize(sentence)), len(found), cosine))
     return found

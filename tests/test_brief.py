@@ -100,6 +100,18 @@ def test_why_prefers_a_cause() -> None:
                                          f"{cause} The collapse was due to a gas leak, officials said on Monday.")
 
 
+def test_whats_new_opens_on_news_not_on_a_newsletters_greeting() -> None:
+    """The news corpus's "What's new?" opened on "Hey, just making sure you've had some water today.", the greeting of
+    CNN's "5 Things"; a greeting speaks to the reader, news tells of others (a quote may say "you")."""
+    assert answer_type("What's new?") == answer_type("What's?") == AnswerType.NEWS
+    assert answer_type("What's new on terbium?") == AnswerType.OTHER
+    roundup = ("Hey, just making sure you've had some water today. "
+               "Extreme heat is baking much of the country, and forecasters expect more records to fall this week.")
+    assert _best("What's new?", roundup).startswith("Extreme heat")
+    quoted = "“You will see prices fall,” the minister told reporters on Monday in Beijing. Prices rose again."
+    assert _best("What's new?", quoted).startswith("“You will see")
+
+
 def test_what_did_x_say_prefers_his_quote() -> None:
     passage = ("Jamieson Greer is the U.S. Trade Representative and appeared on CNBC this week. "
                "Greer stated on CNBC that “China’s stalling violates the spirit and the letter of the Geneva agreement.”")

@@ -132,6 +132,22 @@ def test_an_entry_names_the_subject_not_the_newsletters_chatter(tmp_path: Path,
     assert answer.timeline.entries[-1].text == news
 
 
+def test_an_entry_is_never_small_talk_to_the_reader(tmp_path: Path, hash_engine_factory: Callable[..., Engine]) -> None:
+    """A roundup whose lede names no storm stood in Hurricane Ian's story as "If you've patiently waited to break out
+    the decorations and the pumpkin spice, now's your time.": a sentence that speaks to the reader is no entry."""
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    for i, (day, title, text) in enumerate(STEPS):
+        _brief(folder, f"ava{i}", day, title, text)
+    (folder / "roundup.txt").write_text(
+        "Storm Ava and four more things to know on Friday\n\n2025-03-07\n\n"
+        "If you've patiently waited for calm weather on the coast of Brittany after the storm, now's your time. "
+        "Markets fell on Friday as bond yields rose.\n", encoding="utf-8")
+    answer, _ = hash_engine_factory([folder]).ask("What happened with Storm Ava?")
+    assert answer.timeline is not None
+    assert answer.timeline.entries[-1].text == "Markets fell on Friday as bond yields rose."
+
+
 def test_an_entry_is_the_briefs_lede_not_an_aside_full_of_rare_words(tmp_path: Path,
                                                                      hash_engine_factory: Callable[..., Engine]) -> None:
     """News is written lede first: a later sentence with words no other brief has is an aside, not the news."""
