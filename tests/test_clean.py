@@ -177,6 +177,10 @@ PROMOS = [
     "A version of this story appeared in CNN's What Matters newsletter. To get it in your inbox, sign up for free here.",
     "SPORTS NEWSLETTER:Sign up now to get sports headlines delivered daily",
     "Contact Jo Reindl at jreindl@example.com. Read more on business and sign up for our business newsletter.",
+    "(You can get “5 Things You Need to Know Today” delivered to your inbox daily. Sign up here.)",
+    "Get deals and shopping advice delivered straight to your phone. Sign up for text message alerts.",
+    "SIGN UP FOR FACEBOOK NEWS ALERTS: Message us here to get started",
+    "NEVER MISS A MOMENT: Follow our sports newsletter for daily updates",
 ]
 # Video players, notes to the reader, link lines and photo credits: found without the page around them, so they
 # also go from a stored body.
@@ -191,15 +195,30 @@ NOT_TEXT = [
     "MORE:Home swept away as Yellowstone is hit by major floods and mudslides",
     "David Rose/Shutterstock Liz Truss poses for a photo in London in July 2022.",
     "DREW ANGERER/AFP/POOL/Getty Images",
+    "Here’s what you need to know to Get Up to Speed and On with Your Day.",
+    "Contact Tim Evans at 317-444-6204 or tim.evans@indystar.com. Follow him on Twitter: @starwatchtim.",
+    "Natalie Neysa Alund covers trending news for USA TODAY. Reach her at nalund@usatoday.com.",
+    "Adrian Hedden can be reached at 575-618-7631, achedden@currentargus.com or @AdrianHedden on Twitter.",
+    "Follow Mike Snider on Twitter: @mikesnider.",
+    "— Cindy Watts, ciwatts@tennessean.com",
+    "@elysagardner, USA TODAY",
 ]
+
+
+@pytest.mark.parametrize("credit", ["Matthew Brown/AP", "Gregg Newton/AFP/Getty Images", "Cooper Neill/MLB/Getty Images"])
+def test_a_caption_keeps_its_words_and_loses_its_credit(credit: str) -> None:
+    """Captions say who and where (dropping them cost dev R@1 0.880 → 0.843); the credit ending them is furniture."""
+    caption = "Residents of Red Lodge, Montana, clear mud from the city's main street on Tuesday."
+    text = f"{PROSE}\n\n{caption} {credit}\n\nThe deal covers three mines in the south."
+    cleaned = f"{PROSE}\n\n{caption}\n\nThe deal covers three mines in the south."
+    assert strip_furniture(text) == cleaned and drop_lines_not_text(text) == cleaned
 
 
 @pytest.mark.parametrize("line", PROMOS + NOT_TEXT)
 def test_a_line_inside_the_article_that_is_not_its_text_drops_only_that_line(line: str) -> None:
     text = f"{PROSE}\n\n{line}\n\nThe deal covers three mines in the south."
     assert strip_furniture(text) == f"{PROSE}\n\nThe deal covers three mines in the south."
-    if line in NOT_TEXT:
-        assert drop_lines_not_text(text) == f"{PROSE}\n\nThe deal covers three mines in the south."
+    assert drop_lines_not_text(text) == f"{PROSE}\n\nThe deal covers three mines in the south."
 
 
 def test_flattened_photo_gallery_is_dropped() -> None:
@@ -215,6 +234,10 @@ def test_flattened_photo_gallery_is_dropped() -> None:
         "Watch: the footage shows the rocket clearing the tower before the engines cut out.",
         "More than half of the US has been under heat alerts, officials said on Tuesday.",
         "The correction: prices fell 8% in a week, the sharpest drop since 2020.",
+        "Customers with questions about the recall can call Walmart at 800-925-6278 from 7 a.m. through 9 p.m.",
+        "Station owners are advised to contact Miriam Nolte at miriam.nolte@oregon.gov for assistance.",
+        "More than 2 million fans follow her on Twitter, where she announced the tour on Monday.",
+        "Shares of Getty Images rose 4% on Tuesday after the deal with AP and Reuters, analysts said.",
     ],
 )
 def test_article_text_that_starts_like_those_lines_is_kept(line: str) -> None:
