@@ -242,6 +242,9 @@ COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval, "reind
 
 def render_text(answer: Answer) -> str:
     """Plain-text answer for the terminal: the brief, passages with the key sentence in »…«, sources."""
+    sources = [f"[{i}] {_source_line(c)}" for i, c in enumerate(answer.citations, 1)]
+    if answer.sources_only:  # "link?": the last answer's sources alone
+        return "\n".join(["Sources:", *sources])
     if answer.no_answer:
         if answer.timeline:
             return timeline_text(answer)
@@ -259,9 +262,7 @@ def render_text(answer: Answer) -> str:
         text = p.hit.chunk.text.replace(p.highlight, f"»{p.highlight}«", 1)
         lines.append(f"{p.rank}. {text} [{cited[p.rank]}]\n")
 
-    lines.append("Sources:")
-    lines += [f"[{i}] {_source_line(c)}" for i, c in enumerate(answer.citations, 1)]
-    return "\n".join(lines)
+    return "\n".join([*lines, "Sources:", *sources])
 
 
 def _source_line(citation: Citation) -> str:

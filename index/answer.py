@@ -58,6 +58,7 @@ def answer_to_json(answer: Answer, request_id: object = None) -> dict[str, objec
         "query": answer.query,
         "resolved_query": answer.resolved_query,
         "no_answer": answer.no_answer,
+        "sources_only": answer.sources_only,
         "notice": answer.notice,
         "brief": [{"text": s.text, "rank": s.rank} for s in answer.brief],
         "passages": [

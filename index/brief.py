@@ -64,7 +64,7 @@ class AnswerType:
     PLACE = "place"
     QUOTE = "quote"
     REASON = "reason"
-    NEWS = "news"  # "What's new?": a subject of its own asks nothing, so a sentence that reports something answers
+    NEWS = "news"  # "What's new?": no subject of its own, so a sentence that reports news answers it
     OTHER = "other"
 
 

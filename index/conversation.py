@@ -34,6 +34,15 @@ _UPDATES = re.compile(r"^(?:(?:so|and|ok|okay)\W+)?(?:what(?:'s|’s|\s+is)\s+th
 _BARE = re.compile(r"^(?:(?:and|so|but|ok|okay)\W+)?((?:(?:by|for|to|from|since|until|till)\s+)?"
                    r"(?:how(?:\s+(?:many|much|long|old|far|often|come))?|when|where|why|who|whom|whose|what\s+for))"
                    r"(?:\s+(?:to|from|exactly|then|now))?\W*$", re.I)
+# "source?", "link please", "where is that from?", "send me the link": the briefs the last answer cited (a search for
+# "link please" quoted "How to report an abusive user on Twitter").
+_SOURCES = re.compile(r"^(?:(?:and|so|ok|okay)\W+)?(?:(?:what|where)(?:'s|’s|\s+is|\s+are)\s+(?:the\s+|your\s+)?)?"
+                      r"(?:(?:any\s+|the\s+|your\s+)?(?:sources?|links?|urls?|citations?|references?)|"
+                      r"(?:send|give|show|share)\s+(?:me\s+)?(?:the\s+|a\s+|your\s+)?(?:sources?|links?|urls?|articles?)|"
+                      r"where(?:'s|’s|\s+is|\s+does)\s+(?:that|this|it)\s+(?:from|come\s+from)|"
+                      r"where\s+did\s+you\s+(?:get|read|find)\s+(?:that|this|it)|"
+                      r"(?:got|have\s+you\s+got|do\s+you\s+have)\s+(?:a\s+|the\s+|any\s+)?(?:sources?|links?))"
+                      r"(?:\s+(?:please|pls))?\W*$", re.I)
 _AUXILIARY_FIRST = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should)\b", re.I)
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
 # "What happened since then?", "and then?": the last question's subject, after the newest brief its answer showed.
@@ -145,7 +154,8 @@ class Resolution:
     """What to search for: `kind` is new, topic (asked within the conversation's topic), more, bare (the last
     question asked again: "when?"), update (the latest on the topic: "any updates?"), before, after ("since then"),
     window (the last subject's story bounded by an event or told for another time: "and before her trial?", "and last
-    week?"), swap or reference; `focus`, what a swap asks about."""
+    week?"), sources (the briefs the last answer cited: "link?"), swap or reference; `focus`, what a swap asks
+    about."""
 
     kind: str
     query: str
@@ -158,6 +168,8 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
     """Rewrite a follow-up into a self-contained query using the previous turn."""
     previous = conversation.last
     text = question.strip()
+    if _SOURCES.match(text):
+        return Resolution("sources", previous.resolved_query if previous else "", 0, previous)
     if _UPDATES.match(text):
         subject = _subject(previous, idf) if previous else ""
         if not subject:
@@ -183,8 +195,9 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         if previous.story:
             return _story_within(swap.group(1), previous, idf)
         return Resolution("swap", f"{previous.resolved_query.rstrip(' ?')} {swap.group(1)}?", 0, previous)
-    if swap:
-        return Resolution("swap", _swap_focus(previous.resolved_query, swap.group(1), idf), 0, previous, swap.group(1))
+    if swap:  # "and her lawyers?" asks about Griner's lawyers (it searched "What happened with her lawyers?")
+        focus = _named(swap.group(1), previous)
+        return Resolution("swap", _swap_focus(previous.resolved_query, focus, idf), 0, previous, focus)
     if _leans_on_context(text, idf):
         return Resolution("reference", _fill_references(text, previous, idf), 0, previous)
     return Resolution("new", text)
@@ -288,7 +301,9 @@ def _swap_focus(previous_query: str, new_focus: str, idf: Callable[[str], float]
     named = (name for name in _names(previous_query) if name in previous_query)
     person = speaker.group(1) if speaker else next(named, None)
     if person and (new_focus[:1].isupper() or _ROLE.search(new_focus)):  # "and Biden?", "and the president?"
-        swapped = previous_query.replace(person, new_focus)
+        # "and her wife?" after "…Brittney Griner's lawyers?" names her again: it replaces what was hers.
+        owned = re.escape(person) + (r"(?:['’]s\s+[\w-]+)?" if person in new_focus else "")
+        swapped = re.sub(owned, lambda _: new_focus, previous_query)
         possessor = speaker.group("possessor") if speaker else None
         return f"{swapped} {possessor}" if possessor and possessor not in swapped else swapped
     if person and SPEECH.search(previous_query):
@@ -317,14 +332,19 @@ def _name_around(text: str, start: int, end: int) -> tuple[int, int]:
 def _fill_references(text: str, previous: Turn, idf: Callable[[str], float]) -> str:
     """He/she → the person the topic names by role ("the Gdańsk mayor"), else the person the last answer was about;
     it/they → the last question's subject."""
-    resolved = text
-    person = _person_meant(text, previous)
-    if person:
-        resolved = re.sub(r"\b(his|hers)\b", f"{person}'s", resolved, flags=re.I)
-        resolved = _HER_OWNS.sub(f"{person}'s", resolved)
-        resolved = re.sub(r"\b(he|she|him|her)\b", person, resolved, flags=re.I)
+    resolved = _named(text, previous)
     subject = _subject(previous, idf, resolved)
     return f"{resolved} {subject}".strip() if subject else resolved
+
+
+def _named(text: str, previous: Turn) -> str:
+    """He, she, his, her → the person they mean (`_person_meant`): "her lawyers" → "Brittney Griner's lawyers"."""
+    person = _person_meant(text, previous)
+    if not person:
+        return text
+    named = re.sub(r"\b(his|hers)\b", f"{person}'s", text, flags=re.I)
+    named = _HER_OWNS.sub(f"{person}'s", named)
+    return re.sub(r"\b(he|she|him|her)\b", person, named, flags=re.I)
 
 
 def _person_meant(text: str, previous: Turn) -> str | None:

@@ -219,6 +219,8 @@ class Engine:
         lexical = self.snapshot.lexical
         conversation = conversation or Conversation()
         reading = self._read(text, conversation, k, today, exists)
+        if reading.resolution.kind == "sources":
+            return self._sources(question, reading.resolution), Turn(question, "")
         # "What happend with Geneva?": the misspelt word weighed the most and refused it. Only a refused question
         # is respelled word by word: a right word the corpus lacks ("yolk") is never turned into another. A
         # misspelt name ("Jamison Greer") is respelled in any question: the rest may have found the wrong answer.
@@ -248,6 +250,8 @@ class Engine:
         lexical = self.snapshot.lexical
         story = story_question(text)  # "timeline of X" is searched as "What happened with X?"
         resolution = resolve(story.question if story else text, conversation, lexical.idf)
+        if resolution.kind == "sources":  # nothing to search: the last answer's briefs
+            return _Reading(None, resolution, _Found(resolution.query, [], exists))
         if resolution.kind == "window":  # "and before her trial?" asks for the last subject's story before it
             story = story_question(resolution.query)
         found = self._find(resolution, k, today, exists, story is not None)
@@ -265,6 +269,18 @@ class Engine:
             if carried and carried.previous and (again := self._find(carried, k, today, exists)).hits:
                 resolution, found = carried, replace(again, hits=self._about(carried.previous.topic, again.hits))
         return _Reading(story, resolution, found)
+
+    def _sources(self, question: str, resolution: Resolution) -> Answer:
+        """"link?", "sources?": the briefs the last answer cited, in its order; before any answer, how to get one."""
+        cited = resolution.previous.article_ids if resolution.previous else ()
+        by_seq = {r[0]: r[1] for r in self.snapshot.query(
+            f"SELECT seq, id FROM articles WHERE id IN ({','.join('?' * len(cited))})", list(cited))} if cited else {}
+        found = {c.article_id: c for c in self.snapshot.citations(list(by_seq)).values()}
+        citations = tuple(found[i] for i in cited if i in found)
+        if not citations:
+            return Answer(question, "", notice="Ask a question first: every answer ends with its sources (title, "
+                                               "publisher, date and link).")
+        return Answer(question, resolution.query, citations=citations, sources_only=True)
 
     def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter, story: bool = False) -> _Found:
         """The passages a resolved question is answered from, within its time window or widened from it."""

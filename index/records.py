@@ -142,6 +142,8 @@ class Answer:
     # When nothing answers: the nearest passage of each brief nearest the question, offered by its brief's
     # title (not cited, not quoted; the bot's buttons open them).
     closest: tuple[Hit, ...] = ()
+    # "link?", "sources?": the briefs the last answer cited, listed; no passage is quoted again.
+    sources_only: bool = False
 
     @property
     def no_answer(self) -> bool:

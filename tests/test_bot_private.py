@@ -97,6 +97,18 @@ async def test_a_question_word_alone_and_any_updates_follow_up(bot_api: FakeBotA
     assert updates.startswith("Searching for: Geneva") and "Geneva" in updates.split("\n", 2)[2]
 
 
+async def test_link_please_lists_the_last_answers_sources(bot_api: FakeBotApi, start_bot: Any) -> None:
+    """"link please" was searched and quoted "How to report an abusive user on Twitter" on the news corpus."""
+    async with start_bot():
+        first = shown(await ask_bot(bot_api, 1001, "link please"))
+        answer = await ask_bot(bot_api, 1001, GENEVA)
+        sources = await ask_bot(bot_api, 1001, "link?")
+    assert first.startswith("Ask a question first")
+    title = shown(answer).rsplit("Sources", 1)[1].split("[1] ", 1)[1][:30]
+    assert shown(sources).startswith("Sources for this answer") and title in shown(sources)
+    assert "reply_markup" not in sources.params  # a list, not an answer with buttons
+
+
 async def test_buttons_work_and_survive_a_restart(bot_api: FakeBotApi, start_bot: Any,
                                                   hash_engine_factory: Callable[..., Engine]) -> None:
     engine = hash_engine_factory()

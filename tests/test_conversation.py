@@ -274,6 +274,13 @@ def test_her_before_a_noun_owns_it_and_the_next_name_replaces_whoever_spoke() ->
     asked = Turn("what did her lawyers say?", lawyers.query, topic="Brittney Griner")
     biden = resolve("and Biden?", _conversation(asked), idf)
     assert (biden.kind, biden.query) == ("swap", "what did Biden say? Brittney Griner")
+    # "and her lawyers?" searched "What happened with her lawyers?"; then "what about her wife?" replaces what was hers.
+    story = Turn("What happened with Brittney Griner?", "What happened with Brittney Griner?", people=("Brittney Griner",),
+                 topic="Brittney Griner")
+    theirs = resolve("and her lawyers?", _conversation(story), idf)
+    assert theirs.query == "What happened with Brittney Griner's lawyers?"
+    after = Turn("and her lawyers?", theirs.query, people=("Brittney Griner",), topic="Brittney Griner")
+    assert resolve("what about her wife?", _conversation(after), idf).query == "What happened with Brittney Griner's wife?"
 
 
 def test_more_on_that_and_and_then_page_on_or_go_after_the_last_answer() -> None:
@@ -286,3 +293,16 @@ def test_more_on_that_and_and_then_page_on_or_go_after_the_last_answer() -> None
     for question in ("and then?", "what happened next?"):
         assert resolve(question, ian, idf).kind == "after", question
     assert resolve("explain the sanctions", ian, idf).kind == "new"
+
+
+def test_asking_for_the_link_asks_for_the_last_answers_sources() -> None:
+    """"link please" was searched as a question and quoted "How to report an abusive user on Twitter"."""
+    griner = _conversation(Turn("What happened with Brittney Griner?", "What happened with Brittney Griner?",
+                                article_ids=("a1", "a2"), topic="Brittney Griner"))
+    for question in ("source?", "sources", "link please", "what's the source?", "where is that from?",
+                     "send me the link", "got a link?", "and the sources?"):
+        resolution = resolve(question, griner, idf)
+        assert (resolution.kind, resolution.previous) == ("sources", griner.last), question
+    assert resolve("link?", Conversation(), idf).kind == "sources"  # nothing asked yet: the engine says how
+    for question in ("link between lithium and cancer?", "sources say China will cut exports", "source code of the bill?"):
+        assert resolve(question, griner, idf).kind != "sources", question

@@ -263,6 +263,8 @@ def render_answer(answer: Answer) -> list[str]:
 
     Without a brief (older engines), the passages are plain paragraphs with the full citations.
     """
+    if answer.sources_only:  # "link?": the last answer's sources, as its Sources button lists them
+        return render_sources(answer.citations)
     if answer.no_answer:
         if answer.timeline:  # "and before that?": the earlier briefs of the story, no passage to quote
             return render_timeline(answer)
