@@ -271,15 +271,16 @@ class Engine:
         return _Reading(story, resolution, found)
 
     def _sources(self, question: str, resolution: Resolution) -> Answer:
-        """"link?", "sources?": the briefs the last answer cited, in its order; before any answer, how to get one."""
+        """"link?", "sources?": the briefs the last answer cited, in its order; when it cited none, how to get some."""
         cited = resolution.previous.article_ids if resolution.previous else ()
-        by_seq = {r[0]: r[1] for r in self.snapshot.query(
-            f"SELECT seq, id FROM articles WHERE id IN ({','.join('?' * len(cited))})", list(cited))} if cited else {}
-        found = {c.article_id: c for c in self.snapshot.citations(list(by_seq)).values()}
-        citations = tuple(found[i] for i in cited if i in found)
+        rows = self.snapshot.query(f"SELECT seq FROM articles WHERE id IN ({','.join('?' * len(cited))})",
+                                   list(cited)) if cited else []
+        by_id = {c.article_id: c for c in self.snapshot.citations([r[0] for r in rows]).values()}
+        citations = tuple(by_id[i] for i in cited if i in by_id)
         if not citations:
-            return Answer(question, "", notice="Ask a question first: every answer ends with its sources (title, "
-                                               "publisher, date and link).")
+            asked = "The last answer cited no brief" if resolution.previous else "Ask a question first"
+            return Answer(question, "", notice=f"{asked}: every answer ends with its sources (title, publisher, date "
+                                               "and link).")
         return Answer(question, resolution.query, citations=citations, sources_only=True)
 
     def _find(self, resolution: Resolution, k: int, today: date, exists: SearchFilter, story: bool = False) -> _Found:

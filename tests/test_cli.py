@@ -42,12 +42,14 @@ def test_chat_lists_the_last_answers_sources_when_asked_for_the_link(
         hash_engine_factory: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     engine = hash_engine_factory()
-    lines: Iterator[str] = iter(["source?", "What happened with Geneva?", "link please", "/quit"])
+    lines: Iterator[str] = iter(["source?", "Which team won the 1998 football World Cup final in Paris?", "link?",
+                                 "What happened with Geneva?", "link please", "/quit"])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
     monkeypatch.setenv("BRIEFBOT_MODEL", "hash")
     assert main(["chat", "--data-dir", str(engine.data_dir)]) == 0
     out = capsys.readouterr().out
     assert "Ask a question first: every answer ends with its sources" in out
+    assert "The last answer cited no brief: every answer ends with its sources" in out  # after a refusal
     answered, listed = out.split("Sources:")[1:3]
     cited = [line for line in answered.splitlines() if line.startswith("[")]
     assert cited and [line for line in listed.splitlines() if line.startswith("[")] == cited
