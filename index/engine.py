@@ -55,6 +55,12 @@ _DIGEST_ALONE = re.compile(
     r"(?:give|send|tell)\s+me\s+(?:a|an|the)\s+(?:quick\s+|short\s+)?(?:summary|recap|rundown|overview|update|briefing|digest|headlines)|"
     r"(?:a\s+|the\s+)?(?:summary|recap|rundown|overview|digest|headlines))"
     r"(?:\s+(?:please|for me))?(?:\s+(?:on|of)\s+(?:the\s+)?(?:briefs|news))?\W*$", re.I)
+# "tl;dr", "summarize", "recap" alone, in a conversation: its topic's story ("tl;dr" after Brittney Griner listed the
+# newest briefs on anything). "What's new?" and "catch me up" stay the digest whatever was asked before.
+_SUMMARY_ALONE = re.compile(
+    r"^\W*(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:summari[sz]e(?:\s+(?:it|that|this))?|sum\s+(?:it\s+|that\s+)?up|"
+    r"recap|tl;?dr|(?:give|send|tell)\s+me\s+(?:a|the)\s+(?:quick\s+|short\s+)?(?:summary|recap)|(?:a\s+|the\s+)?"
+    r"(?:summary|recap)|in\s+short)(?:\s+please)?\W*$", re.I)
 # "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
 # opened on a quoted word in another passage.
 _ABOUT_THE_BRIEFS = re.compile(r"^what (?:do|does|did|have|has) (?:the |your )?(?:briefs?|articles?|reports?|news|stories|sources) "
@@ -218,6 +224,8 @@ class Engine:
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
         conversation = conversation or Conversation()
+        if _SUMMARY_ALONE.match(question) and conversation.last and conversation.last.topic:
+            text = f"What happened with {conversation.last.topic}?"
         reading = self._read(text, conversation, k, today, exists)
         if reading.resolution.kind == "sources":
             return self._sources(question, reading.resolution), Turn(question, "")

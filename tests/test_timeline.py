@@ -209,6 +209,18 @@ def test_follow_ups_after_a_timeline(storm_engine: Engine) -> None:
     assert all(p.hit.citation.published_at < date(2025, 3, 6) for p in earlier.passages)  # type: ignore[operator]
 
 
+def test_tldr_in_a_conversation_tells_its_topics_story(storm_engine: Engine) -> None:
+    """"tl;dr" after a question listed the newest briefs on anything; alone it still does."""
+    conversation = Conversation()
+    storm_engine.converse(conversation, "How strong was Storm Ava?")
+    for request in ("tl;dr", "summarize it", "Can you give me a quick summary?"):
+        summary = storm_engine.converse(Conversation(list(conversation.turns)), request)
+        assert summary.resolved_query == "What happened with Storm Ava?", request
+        assert summary.timeline is not None, request
+    assert storm_engine.ask("tl;dr")[0].resolved_query == "What's?"  # no conversation: the newest briefs
+    assert storm_engine.converse(conversation, "what's new?").timeline is None  # the digest whatever came before
+
+
 def test_a_question_about_someone_after_a_timeline_is_answered_normally(hash_engine_factory: Callable[..., Engine]) -> None:
     engine = hash_engine_factory([ARTICLES])
     conversation = Conversation()
