@@ -11,8 +11,8 @@ from index.brief import SPEECH
 from index.lexical import frames_question, tokenize
 from index.timeframe import timeless
 
-__all__ = ["Turn", "Conversation", "Resolution", "resolve", "lean_on_context", "on_topic", "topic_of", "people_in",
-           "MAX_TURNS"]
+__all__ = ["Turn", "Conversation", "Resolution", "resolve", "asks_for_summary", "lean_on_context", "on_topic", "topic_of",
+           "people_in", "MAX_TURNS"]
 
 MAX_TURNS = 20
 # "more", "more on that", "what else?", "explain": the next passages of the last question ("more on that" searched
@@ -43,6 +43,12 @@ _SOURCES = re.compile(r"^(?:(?:and|so|ok|okay)\W+)?(?:(?:what|where)(?:'s|’s|\
                       r"where\s+did\s+you\s+(?:get|read|find)\s+(?:that|this|it)|"
                       r"(?:got|have\s+you\s+got|do\s+you\s+have)\s+(?:a\s+|the\s+|any\s+)?(?:sources?|links?))"
                       r"(?:\s+(?:please|pls))?\W*$", re.I)
+# "tl;dr", "summarize (it)", "recap" alone: in a conversation, the story of its subject ("tl;dr" after Brittney Griner
+# listed the newest briefs on anything); without one, the newest briefs. "What's new?" stays the digest.
+_SUMMARY = re.compile(
+    r"^\W*(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:summari[sz]e(?:\s+(?:it|that|this))?|sum\s+(?:it\s+|that\s+)?up|"
+    r"recap|tl;?dr|(?:give|send|tell)\s+me\s+(?:a|the)\s+(?:quick\s+|short\s+)?(?:summary|recap)|(?:a\s+|the\s+)?"
+    r"(?:summary|recap)|in\s+short)(?:\s+please)?\W*$", re.I)
 _AUXILIARY_FIRST = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should)\b", re.I)
 _SWAP = re.compile(r"^(?:and|what about|how about|and what about|what of|same for|and about)\s+(.+?)\s*\??$", re.I)
 # "What happened since then?", "and then?": the last question's subject, after the newest brief its answer showed.
@@ -154,7 +160,7 @@ class Resolution:
     """What to search for: `kind` is new, topic (asked within the conversation's topic), more, bare (the last
     question asked again: "when?"), update (the latest on the topic: "any updates?"), before, after ("since then"),
     window (the last subject's story bounded by an event or told for another time: "and before her trial?", "and last
-    week?"), sources (the briefs the last answer cited: "link?"), swap or reference; `focus`, what a swap asks
+    week?", or "tl;dr" with no window), sources (the briefs the last answer cited: "link?"), swap or reference; `focus`, what a swap asks
     about."""
 
     kind: str
@@ -175,6 +181,8 @@ def resolve(question: str, conversation: Conversation, idf: Callable[[str], floa
         if not subject:
             return Resolution("new", "What's new?")
         return Resolution("update", f"latest {subject}", 0, previous)  # searched as "{subject}", newest first
+    if _SUMMARY.match(text):
+        return _story_within("", previous, idf) if previous and _subject(previous, idf) else Resolution("new", "What's new?")
     if previous is None:
         return Resolution("new", text)
     if _MORE.match(text):
@@ -207,7 +215,12 @@ def _story_within(window: str, previous: Turn, idf: Callable[[str], float]) -> R
     """The last subject's story told within `window` ("since her sentencing", "last week"): the story's subject without
     the window it was told in ("Brittney Griner since her sentencing")."""
     subject = timeless(previous.story, story=True) if previous.story else _subject(previous, idf) or previous.resolved_query
-    return Resolution("window", f"What happened with {subject} {window}?", 0, previous)
+    return Resolution("window", f"What happened with {' '.join(filter(None, (subject, window)))}?", 0, previous)
+
+
+def asks_for_summary(question: str) -> bool:
+    """"tl;dr", "summarize", "recap" alone: the conversation decides what it summarises (`resolve`)."""
+    return _SUMMARY.match(question.strip()) is not None
 
 
 def lean_on_context(question: str, conversation: Conversation, idf: Callable[[str], float]) -> Resolution | None:

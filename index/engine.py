@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.answer import build_answer
-from index.conversation import Conversation, Resolution, Turn, lean_on_context, on_topic, people_in, resolve, topic_of
+from index.conversation import (Conversation, Resolution, Turn, asks_for_summary, lean_on_context, on_topic, people_in, resolve,
+                                topic_of)
 from index.embed import Embedder, RememberingEmbedder, load_embedder, model_id_for
 from index.lexical import tokenize
 from index.onnx_embed import load_exported_embedder
@@ -55,12 +56,6 @@ _DIGEST_ALONE = re.compile(
     r"(?:give|send|tell)\s+me\s+(?:a|an|the)\s+(?:quick\s+|short\s+)?(?:summary|recap|rundown|overview|update|briefing|digest|headlines)|"
     r"(?:a\s+|the\s+)?(?:summary|recap|rundown|overview|digest|headlines))"
     r"(?:\s+(?:please|for me))?(?:\s+(?:on|of)\s+(?:the\s+)?(?:briefs|news))?\W*$", re.I)
-# "tl;dr", "summarize", "recap" alone, in a conversation: its topic's story ("tl;dr" after Brittney Griner listed the
-# newest briefs on anything). "What's new?" and "catch me up" stay the digest whatever was asked before.
-_SUMMARY_ALONE = re.compile(
-    r"^\W*(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:summari[sz]e(?:\s+(?:it|that|this))?|sum\s+(?:it\s+|that\s+)?up|"
-    r"recap|tl;?dr|(?:give|send|tell)\s+me\s+(?:a|the)\s+(?:quick\s+|short\s+)?(?:summary|recap)|(?:a\s+|the\s+)?"
-    r"(?:summary|recap)|in\s+short)(?:\s+please)?\W*$", re.I)
 # "What do the briefs say about Lynas?" asks what about Lynas: read as a request for a quote ("say"), it
 # opened on a quoted word in another passage.
 _ABOUT_THE_BRIEFS = re.compile(r"^what (?:do|does|did|have|has) (?:the |your )?(?:briefs?|articles?|reports?|news|stories|sources) "
@@ -224,8 +219,6 @@ class Engine:
         exists = SearchFilter(known_by=as_of)
         lexical = self.snapshot.lexical
         conversation = conversation or Conversation()
-        if _SUMMARY_ALONE.match(question) and conversation.last and conversation.last.topic:
-            text = f"What happened with {conversation.last.topic}?"
         reading = self._read(text, conversation, k, today, exists)
         if reading.resolution.kind == "sources":
             return self._sources(question, reading.resolution), Turn(question, "")
@@ -423,7 +416,7 @@ def _tidy(question: str) -> str:
     ("summarize" alone asks what's new); a 10,000-character paste is cut to what matters."""
     text = _GREETING.sub("", re.sub(r"\s+", " ", _TAG.sub(" ", question)).strip())
     text = _REQUEST_BEFORE_QUESTION.sub("", text)
-    if _DIGEST_ALONE.match(text):
+    if _DIGEST_ALONE.match(text) and not asks_for_summary(text):  # "tl;dr" is read in the conversation
         return "What's new?"
     text = _WHO_THE_AGENCY.sub("World Health Organization", text)
     return _ABOUT_THE_BRIEFS.sub("What about ", text)[:MAX_QUESTION_CHARS]
